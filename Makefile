@@ -1,0 +1,57 @@
+# Two entry points do all set-up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# binary:debian-package pairs the demo and the tests start for real.
+SYSTEM_TOOLS := kubectl:kubernetes-client openssl:openssl pebble:pebble \
+                pebble-challtestsrv:pebble named:bind9 tsig-keygen:bind9-utils
+
+.PHONY: test demo venv system-deps lint typecheck imports pytest bench clean
+
+test: venv system-deps lint typecheck imports pytest
+
+demo: venv system-deps
+	$(BIN)/python -m events.demo $(DEMO_ARGS)
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+system-deps:
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+	  bin=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$bin >/dev/null 2>&1 || [ -x /usr/sbin/$$bin ] || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+imports: venv
+	$(BIN)/lint-imports
+
+# pytest exits 5 when it collects nothing; make treats that as the failure it is.
+pytest: venv
+	PATH="$(CURDIR)/$(BIN):/usr/sbin:$$PATH" $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: venv
+	$(BIN)/python tests/bench/bench_localapi.py
+	$(BIN)/python tests/bench/bench_issuance.py
+
+clean:
+	rm -rf $(VENV) .certainly .mypy_cache .ruff_cache .pytest_cache
