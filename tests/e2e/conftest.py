@@ -1,0 +1,87 @@
+"""Session fixtures for the e2e tier: one BIND9, one Pebble resolving through it,
+and an HTTP-01 responder on Pebble's validation port."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+
+from tests.conftest import require_binary
+from tests.e2e.servers import LOOPBACK, Bind9, Pebble, start_bind9, start_pebble
+
+CHALLENGE_PREFIX = "/.well-known/acme-challenge/"
+
+
+@pytest.fixture(scope="session")
+def bind9(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bind9]:
+    named = require_binary("named")
+    server = start_bind9(named=named, directory=tmp_path_factory.mktemp("bind9"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pebble(tmp_path_factory: pytest.TempPathFactory, bind9: Bind9) -> Iterator[Pebble]:
+    binary = require_binary("pebble")
+    server = start_pebble(
+        pebble=binary, directory=tmp_path_factory.mktemp("pebble"), dns_server=bind9.address
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class _ChallengeHandler(BaseHTTPRequestHandler):
+    key_authorizations: ClassVar[dict[str, str]] = {}
+
+    def do_GET(self) -> None:
+        body = None
+        if self.path.startswith(CHALLENGE_PREFIX):
+            body = self.key_authorizations.get(self.path.removeprefix(CHALLENGE_PREFIX))
+        if body is None:
+            self.send_error(404)
+            return
+        payload = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: pytest captures enough."""
+
+
+class HTTP01Responder:
+    """Serves /.well-known/acme-challenge/<token> on Pebble's httpPort, as a solver would."""
+
+    def __init__(self, responses: dict[str, str]) -> None:
+        self._responses = responses
+
+    def serve(self, *, token: str, key_authorization: str) -> None:
+        self._responses[token] = key_authorization
+
+    def withdraw(self, *, token: str) -> None:
+        self._responses.pop(token, None)
+
+
+@pytest.fixture(scope="session")
+def http01(pebble: Pebble) -> Iterator[HTTP01Responder]:
+    responses: dict[str, str] = {}
+    handler = type("Handler", (_ChallengeHandler,), {"key_authorizations": responses})
+    server = ThreadingHTTPServer((LOOPBACK, pebble.http_port), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield HTTP01Responder(responses)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
