@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
 
+from shared.acme.account import AccountKey, ensure_account, generate_account_key
+from shared.acme.client import make_client
 from tests.conftest import require_binary
 from tests.e2e.servers import LOOPBACK, Bind9, Pebble, start_bind9, start_pebble
 
@@ -85,3 +88,21 @@ def http01(pebble: Pebble) -> Iterator[HTTP01Responder]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@dataclass(frozen=True)
+class Account:
+    """What an issuer keeps between invocations: the key (in a Secret) and the account URL."""
+
+    key: AccountKey
+    uri: str
+
+
+@pytest.fixture(scope="session")
+def account(pebble: Pebble) -> Account:
+    key = generate_account_key()
+    client = make_client(
+        directory_url=pebble.directory_url, account_key=key, ca_bundle_pem=pebble.ca_bundle_pem
+    )
+    info = ensure_account(client=client, email="e2e@example.test", eab=None)
+    return Account(key=key, uri=info.uri)

@@ -1,0 +1,155 @@
+"""An `acme.client.ClientV2` per invocation, with the CA's directory cached per process.
+
+A serverless instance handles many invocations; fetching the directory once per
+(server, account key, trust) saves a round trip on every warm call. The network
+object (nonces, HTTP session) is built fresh each time, so concurrent
+invocations never share signing state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Final
+
+import requests
+from acme import client as acme_client
+from acme import messages
+from josepy.interfaces import JSONDeSerializable
+
+from shared.acme.account import AccountKey, account_jwk, signing_algorithm, thumbprint
+from shared.acme.errors import HTTP_CONTEXT_ATTRIBUTE, HTTPContext, translated
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("certainly")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a checkout
+        return "0+unknown"
+
+
+USER_AGENT: Final = f"certainly/{_version()}"
+NETWORK_TIMEOUT_SECONDS: Final = 30
+# Each round of the library's post() already retries a badNonce once; Pebble
+# rejects 10% of nonces in our tests and Let's Encrypt some in production.
+BAD_NONCE_ROUNDS: Final = 3
+
+_DirectoryKey = tuple[str, str, str, bool]
+_directories: dict[_DirectoryKey, messages.Directory] = {}
+_lock = threading.Lock()
+
+
+class AcmeNetwork(acme_client.ClientNetwork):
+    """The library's network layer, plus the HTTP facts our error mapping needs."""
+
+    @classmethod
+    def _check_response(
+        cls, response: requests.Response, content_type: str | None = None
+    ) -> requests.Response:
+        try:
+            return super()._check_response(response, content_type=content_type)
+        except messages.Error as error:
+            context = HTTPContext(
+                status=response.status_code, retry_after=response.headers.get("Retry-After")
+            )
+            setattr(error, HTTP_CONTEXT_ATTRIBUTE, context)
+            raise
+
+    def post(self, *args: Any, **kwargs: Any) -> requests.Response:
+        # A rejected nonce means the server did not act on the request: resending is safe.
+        for round_ in range(1, BAD_NONCE_ROUNDS + 1):
+            try:
+                return super().post(*args, **kwargs)
+            except messages.Error as error:
+                if error.code != "badNonce" or round_ == BAD_NONCE_ROUNDS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def make_client(
+    *,
+    directory_url: str,
+    account_key: AccountKey,
+    ca_bundle_pem: bytes | None = None,
+    skip_tls_verify: bool = False,
+    account_uri: str | None = None,
+) -> acme_client.ClientV2:
+    """A client for `directory_url` signing with `account_key`.
+
+    `ca_bundle_pem` replaces the system trust for the CA's HTTPS endpoint;
+    `skip_tls_verify` disables verification (the issuer's skipTLSVerify).
+    With `account_uri` (stored from an earlier `ensure_account`) requests are
+    signed with that kid straight away.
+    """
+    verify: bool | str = True
+    if skip_tls_verify:
+        verify = False
+    elif ca_bundle_pem:
+        verify = _ca_bundle_file(ca_bundle_pem)
+    net = AcmeNetwork(
+        key=account_jwk(account_key),
+        alg=signing_algorithm(account_key),
+        verify_ssl=verify,  # type: ignore[arg-type]  # requests accepts a CA file path here
+        user_agent=USER_AGENT,
+        timeout=NETWORK_TIMEOUT_SECONDS,
+    )
+    if account_uri:
+        net.account = messages.RegistrationResource(uri=account_uri, body=messages.Registration())
+    cache_key: _DirectoryKey = (
+        directory_url,
+        thumbprint(account_key),
+        hashlib.sha256(ca_bundle_pem or b"").hexdigest(),
+        skip_tls_verify,
+    )
+    with _lock:
+        directory = _directories.get(cache_key)
+    if directory is None:
+        with translated():
+            directory = acme_client.ClientV2.get_directory(directory_url, net)
+        with _lock:
+            _directories[cache_key] = directory
+    return acme_client.ClientV2(directory, net)
+
+
+def forget_directories() -> None:
+    """Drop cached directories (a CA changed its endpoints, or between tests)."""
+    with _lock:
+        _directories.clear()
+
+
+def post(
+    client: acme_client.ClientV2, url: str, payload: JSONDeSerializable | None
+) -> requests.Response:
+    """A signed POST (payload None: POST-as-GET), with the library's nonce handling."""
+    with translated():
+        return client.net.post(url, payload, new_nonce_url=client.directory["newNonce"])
+
+
+class JSONPayload(JSONDeSerializable):
+    """A plain JSON object as a JWS payload, for requests the library has no message for."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+
+    def to_partial_json(self) -> dict[str, Any]:
+        return self.body
+
+    @classmethod
+    def from_json(cls, jobj: Any) -> JSONPayload:
+        return cls(dict(jobj))
+
+
+def _ca_bundle_file(pem: bytes) -> str:
+    """`requests` wants a path: one file per distinct bundle, written once, atomically."""
+    digest = hashlib.sha256(pem).hexdigest()[:32]
+    path = Path(tempfile.gettempdir()) / f"certainly-ca-{digest}.pem"
+    if not path.exists():
+        fd, partial = tempfile.mkstemp(dir=path.parent, prefix=".certainly-ca-")
+        with os.fdopen(fd, "wb") as out:
+            out.write(pem)
+        os.replace(partial, path)
+    return str(path)
