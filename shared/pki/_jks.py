@@ -1,0 +1,97 @@
+"""Java KeyStore (JKS) writer: the format `keytool` and every JVM read.
+
+No maintained PyPI library writes JKS (pyjks was last released in 2020), and the format
+is small: big-endian records, keys protected with Sun's SHA-1 XOR key protector, and a
+SHA-1 integrity digest keyed by the password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from shared.pki import _der
+
+_MAGIC: Final = 0xFEEDFEED
+_VERSION: Final = 2
+_PRIVATE_KEY_TAG: Final = 1
+_TRUSTED_CERT_TAG: Final = 2
+# Sun's proprietary key protection algorithm (sun.security.provider.KeyProtector).
+_KEY_PROTECTOR_OID: Final = "1.3.6.1.4.1.42.2.17.1.1"
+_SALT_LEN: Final = 20
+_WHITENER: Final = b"Mighty Aphrodite"  # fixed by the format for the integrity digest
+
+
+@dataclass(frozen=True)
+class PrivateKeyEntry:
+    alias: str
+    pkcs8_der: bytes
+    chain: Sequence[x509.Certificate]
+
+
+@dataclass(frozen=True)
+class TrustedCertEntry:
+    alias: str
+    cert: x509.Certificate
+
+
+def encode(
+    entries: Sequence[PrivateKeyEntry | TrustedCertEntry], *, password: bytes, now: datetime
+) -> bytes:
+    """Serialize entries; `password` protects keys and the store's integrity digest."""
+    secret = _utf16be(password)
+    millis = int(now.timestamp() * 1000)
+    body = bytearray(struct.pack(">III", _MAGIC, _VERSION, len(entries)))
+    for entry in entries:
+        if isinstance(entry, PrivateKeyEntry):
+            body += struct.pack(">I", _PRIVATE_KEY_TAG)
+            body += _utf(entry.alias) + struct.pack(">q", millis)
+            protected = _protect(entry.pkcs8_der, secret)
+            body += struct.pack(">I", len(protected)) + protected
+            body += struct.pack(">I", len(entry.chain))
+            for cert in entry.chain:
+                body += _cert(cert)
+        else:
+            body += struct.pack(">I", _TRUSTED_CERT_TAG)
+            body += _utf(entry.alias) + struct.pack(">q", millis)
+            body += _cert(entry.cert)
+    digest = hashlib.sha1(secret + _WHITENER + bytes(body), usedforsecurity=False).digest()
+    return bytes(body) + digest
+
+
+def _protect(plain: bytes, secret: bytes) -> bytes:
+    """EncryptedPrivateKeyInfo under Sun's KeyProtector: salt, XOR stream, SHA-1 check."""
+    salt = os.urandom(_SALT_LEN)
+    stream = bytearray()
+    digest = salt
+    while len(stream) < len(plain):
+        digest = hashlib.sha1(secret + digest, usedforsecurity=False).digest()
+        stream += digest
+    encrypted = bytes(p ^ s for p, s in zip(plain, stream, strict=False))
+    check = hashlib.sha1(secret + plain, usedforsecurity=False).digest()
+    algorithm = _der.sequence(_der.oid(_KEY_PROTECTOR_OID), _der.null())
+    return _der.sequence(algorithm, _der.octet_string(salt + encrypted + check))
+
+
+def _cert(cert: x509.Certificate) -> bytes:
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return _utf("X.509") + struct.pack(">I", len(der)) + der
+
+
+def _utf(text: str) -> bytes:
+    # Java's DataOutput.writeUTF; aliases here are ASCII, where modified UTF-8 = UTF-8.
+    raw = text.encode("utf-8")
+    return struct.pack(">H", len(raw)) + raw
+
+
+def _utf16be(password: bytes) -> bytes:
+    # Java keys the digests with the password's chars as big-endian UTF-16.
+    return password.decode("utf-8").encode("utf-16-be")

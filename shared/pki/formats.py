@@ -1,0 +1,145 @@
+"""Additional output formats and keystores cert-manager can add to the Secret.
+
+PKCS#12 profiles follow cert-manager's documentation:
+- LegacyRC2 (default): certificates RC2-40, key 3DES, SHA-1 MAC (old Java/Windows).
+- LegacyDES: certificates and key 3DES, SHA-1 MAC (maximal compatibility).
+- Modern2023: PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC), SHA-256 MAC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Final
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from shared.pki import _jks, _pkcs12_legacy
+from shared.pki.keys import PrivateKey
+
+__all__ = [
+    "PKCS12_PROFILES",
+    "combined_pem",
+    "der_private_key",
+    "jks_keystore",
+    "jks_truststore",
+    "pkcs12_keystore",
+    "pkcs12_truststore",
+]
+
+PKCS12_PROFILES: Final[tuple[str, ...]] = ("LegacyRC2", "LegacyDES", "Modern2023")
+_ITERATIONS: Final = 2048  # go-pkcs12's iteration count for every profile
+
+
+def der_private_key(key: PrivateKey) -> bytes:
+    """additionalOutputFormats DER ("key.der"): the key as PKCS#8 DER."""
+    return key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def combined_pem(key_pem: bytes, chain_pem: bytes) -> bytes:
+    """additionalOutputFormats CombinedPEM ("tls-combined.pem"): key, then the chain."""
+    key_part = key_pem if key_pem.endswith(b"\n") else key_pem + b"\n"
+    return key_part + chain_pem
+
+
+def pkcs12_keystore(
+    *,
+    key: PrivateKey,
+    chain: Sequence[x509.Certificate],
+    ca: Sequence[x509.Certificate],
+    password: bytes,
+    profile: str = "LegacyRC2",
+) -> bytes:
+    """keystore.p12: the key, the leaf, then intermediates and CA certificates."""
+    if not chain:
+        raise ValueError("a keystore needs at least the leaf certificate")
+    _check_profile(profile)
+    leaf, extra = chain[0], [*chain[1:], *ca]
+    if profile == "LegacyRC2":
+        return _pkcs12_legacy.encode_rc2(
+            key=key, certs=[leaf, *extra], password=password, iterations=_ITERATIONS
+        )
+    return pkcs12.serialize_key_and_certificates(
+        name=None,
+        key=key,
+        cert=leaf,
+        cas=extra,
+        encryption_algorithm=_encryption(profile, password),
+    )
+
+
+def pkcs12_truststore(
+    *, ca: Sequence[x509.Certificate], password: bytes, profile: str = "LegacyRC2"
+) -> bytes:
+    """truststore.p12: CA certificates marked trusted for any purpose (Java reads these)."""
+    if not ca:
+        raise ValueError("a truststore needs at least one CA certificate")
+    _check_profile(profile)
+    if profile == "LegacyRC2":
+        return _pkcs12_legacy.encode_rc2(
+            key=None, certs=list(ca), password=password, iterations=_ITERATIONS
+        )
+    entries = [pkcs12.PKCS12Certificate(cert, None) for cert in ca]
+    return pkcs12.serialize_java_truststore(entries, _encryption(profile, password))
+
+
+def jks_keystore(
+    *,
+    key: PrivateKey,
+    chain: Sequence[x509.Certificate],
+    ca: Sequence[x509.Certificate],
+    password: bytes,
+    alias: str = "certificate",
+    now: datetime | None = None,
+) -> bytes:
+    """keystore.jks: the key and chain under `alias`, plus each CA as a trusted entry."""
+    if not chain:
+        raise ValueError("a keystore needs at least the leaf certificate")
+    entries: list[_jks.PrivateKeyEntry | _jks.TrustedCertEntry] = [
+        _jks.PrivateKeyEntry(alias=alias, pkcs8_der=der_private_key(key), chain=list(chain))
+    ]
+    entries += _ca_entries(ca)
+    return _jks.encode(entries, password=password, now=now or datetime.now(UTC))
+
+
+def jks_truststore(
+    *, ca: Sequence[x509.Certificate], password: bytes, now: datetime | None = None
+) -> bytes:
+    """truststore.jks: each CA certificate as a trusted entry."""
+    if not ca:
+        raise ValueError("a truststore needs at least one CA certificate")
+    return _jks.encode(_ca_entries(ca), password=password, now=now or datetime.now(UTC))
+
+
+def _ca_entries(ca: Sequence[x509.Certificate]) -> list[_jks.TrustedCertEntry]:
+    # cert-manager names the first CA "ca" and numbers any others.
+    return [
+        _jks.TrustedCertEntry(alias="ca" if i == 0 else f"ca-{i}", cert=cert)
+        for i, cert in enumerate(ca)
+    ]
+
+
+def _check_profile(profile: str) -> None:
+    if profile not in PKCS12_PROFILES:
+        raise ValueError(
+            f"unsupported PKCS#12 profile {profile!r}: must be one of {', '.join(PKCS12_PROFILES)}"
+        )
+
+
+def _encryption(profile: str, password: bytes) -> serialization.KeySerializationEncryption:
+    builder = serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(_ITERATIONS)
+    if profile == "Modern2023":
+        builder = builder.key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC).hmac_hash(
+            hashes.SHA256()
+        )
+    else:
+        builder = builder.key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(
+            hashes.SHA1()  # noqa: S303 - the profile's documented MAC, for old readers
+        )
+    return builder.build(password)
