@@ -18,6 +18,7 @@ from cryptography import x509
 
 from shared.certificates.matching import name_violations, request_violations
 from shared.certificates.spec import CertificateSpec
+from shared.pki.csr import InvalidCSR, load_csr
 from shared.pki.keys import DEFAULT_SIZES as DEFAULT_KEY_SIZES
 from shared.pki.keys import (
     InvalidPrivateKey,
@@ -25,6 +26,7 @@ from shared.pki.keys import (
     key_algorithm,
     key_size,
     load_private_key,
+    public_keys_equal,
 )
 from shared.pki.x509 import InvalidCertificate, leaf_matches_key, load_certificate_chain
 
@@ -116,7 +118,7 @@ def issuance_trigger(
             "ManuallyTriggered",
             str(manual.get("message") or "Certificate re-issuance manually triggered"),
         )
-    checks: list[_Check] = [*_SECRET_CHECKS, _request_check(request), _nearing_expiry]
+    checks: list[_Check] = [*_SECRET_CHECKS, *_request_checks(request), _nearing_expiry]
     return _evaluate(checks, spec=spec, secret=secret, status=status, now=now)
 
 
@@ -129,7 +131,7 @@ def ready_condition(
     request: Mapping[str, Any] | None = None,
 ) -> Condition:
     """The Ready condition cert-manager's readiness controller would set."""
-    checks: list[_Check] = [*_SECRET_CHECKS, _request_check(request), _expired]
+    checks: list[_Check] = [*_SECRET_CHECKS, *_request_checks(request), _expired]
     failed = _evaluate(checks, spec=spec, secret=secret, status=status, now=now)
     if failed is None:
         return Condition(type="Ready", status="True", reason="Ready", message=READY_MESSAGE)
@@ -168,18 +170,14 @@ def _evaluate(
     now: datetime,
 ) -> Trigger | None:
     if secret is None:
-        return Trigger("DoesNotExist", "Issuing certificate as Secret does not exist")
+        return Trigger("DoesNotExist", f"{_ISSUING_AS} Secret does not exist")
     data = _secret_data(secret)
     if data is None:
-        return Trigger("MissingData", "Issuing certificate as Secret does not contain any data")
+        return Trigger("MissingData", f"{_ISSUING_AS} Secret does not contain any data")
     if not data.get("tls.key"):
-        return Trigger(
-            "MissingData", "Issuing certificate as Secret does not contain a private key"
-        )
+        return Trigger("MissingData", f"{_ISSUING_AS} Secret does not contain a private key")
     if not data.get("tls.crt"):
-        return Trigger(
-            "MissingData", "Issuing certificate as Secret does not contain a certificate"
-        )
+        return Trigger("MissingData", f"{_ISSUING_AS} Secret does not contain a certificate")
     pair = _key_pair(data["tls.crt"], data["tls.key"])
     if isinstance(pair, Trigger):
         return pair
@@ -193,25 +191,23 @@ def _evaluate(
 
 
 def _key_pair(cert_pem: bytes, key_pem: bytes) -> tuple[x509.Certificate, PrivateKey] | Trigger:
-    try:
-        leaf = load_certificate_chain(cert_pem)[0]
-    except InvalidCertificate as error:
-        return Trigger(
-            "InvalidCertificate",
-            f"Issuing certificate as Secret contains an invalid certificate: {error}",
-        )
+    """cert-manager's SecretPublicKeysDiffer: key, then certificate, then that they match."""
     try:
         key = load_private_key(key_pem)
     except InvalidPrivateKey as error:
         return Trigger(
-            "InvalidKeyPair",
-            f"Issuing certificate as Secret contains invalid private key data: {error}",
+            "InvalidKeyPair", f"{_ISSUING_AS} Secret contains invalid private key data: {error}"
+        )
+    try:
+        leaf = load_certificate_chain(cert_pem)[0]
+    except InvalidCertificate as error:
+        return Trigger(
+            "InvalidCertificate", f"{_ISSUING_AS} Secret contains an invalid certificate: {error}"
         )
     if not leaf_matches_key(leaf, key):
         return Trigger(
             "InvalidKeyPair",
-            "Issuing certificate as Secret contains invalid private key data: "
-            "private key does not match public key",
+            f"{_ISSUING_AS} Secret contains a private key that does not match the certificate",
         )
     return leaf, key
 
@@ -244,7 +240,7 @@ def _issuer_annotations(inputs: _Input) -> Trigger | None:
     if (name, kind, group) != (ref.name, ref.kind, ref.group):
         return Trigger(
             "IncorrectIssuer",
-            f"Issuing certificate as Secret was previously issued by {kind}.{group}/{name}",
+            f'{_ISSUING_AS} Secret was previously issued by "{kind}.{group}/{name}"',
         )
     return None
 
@@ -260,17 +256,31 @@ def _certificate_name_annotation(inputs: _Input) -> Trigger | None:
     return None
 
 
+# After the key pair checks, in cert-manager's order.
 _SECRET_CHECKS: Final[tuple[_Check, ...]] = (
-    _key_matches_spec,
     _issuer_annotations,
     _certificate_name_annotation,
+    _key_matches_spec,
 )
 
 
-def _request_check(request: Mapping[str, Any] | None) -> _Check:
-    def check(inputs: _Input) -> Trigger | None:
-        if request is None:
-            return _secret_names_match_spec(inputs)
+def _request_checks(request: Mapping[str, Any] | None) -> list[_Check]:
+    """The checks against the current revision's CertificateRequest, or the leaf without it."""
+    if request is None:
+        return [_secret_names_match_spec]
+    csr = _request_csr(request)
+
+    def key_matches_request(inputs: _Input) -> Trigger | None:
+        if isinstance(csr, Trigger):
+            return csr
+        if not public_keys_equal(csr.public_key(), inputs.key.public_key()):
+            return Trigger(
+                "SecretMismatch",
+                "Secret contains a private key that does not match the current CertificateRequest",
+            )
+        return None
+
+    def request_matches_spec(inputs: _Input) -> Trigger | None:
         violations = request_violations(request, inputs.spec)
         if violations is None:
             # An unreadable request does not prove the certificate stale.
@@ -283,7 +293,18 @@ def _request_check(request: Mapping[str, Any] | None) -> _Check:
             )
         return None
 
-    return check
+    return [key_matches_request, request_matches_spec]
+
+
+def _request_csr(request: Mapping[str, Any]) -> x509.CertificateSigningRequest | Trigger:
+    req_spec = request.get("spec")
+    encoded = req_spec.get("request") if isinstance(req_spec, Mapping) else None
+    try:
+        return load_csr(base64.b64decode(str(encoded or ""), validate=True))
+    except (InvalidCSR, binascii.Error, ValueError) as error:
+        return Trigger(
+            "InvalidCertificateRequest", f"Failed to decode current CertificateRequest: {error}"
+        )
 
 
 def _secret_names_match_spec(inputs: _Input) -> Trigger | None:
@@ -305,8 +326,10 @@ def _nearing_expiry(inputs: _Input) -> Trigger | None:
     )
     if due > inputs.now:
         return None
+    # cert-manager quotes status.renewalTime; fall back to the computed time if unset.
+    scheduled = _parse_time(inputs.status.get("renewalTime")) or due
     return Trigger(
-        "Renewing", f"Renewing certificate as renewal was scheduled at {format_go_time(due)}"
+        "Renewing", f"Renewing certificate as renewal was scheduled at {format_go_time(scheduled)}"
     )
 
 
@@ -335,6 +358,16 @@ def _secret_data(secret: Mapping[str, Any]) -> dict[str, bytes] | None:
         except (binascii.Error, ValueError):
             data[str(key)] = b""
     return data
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _annotations(obj: Mapping[str, Any]) -> Mapping[str, str]:

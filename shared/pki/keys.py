@@ -11,6 +11,7 @@ from typing import Final
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 __all__ = [
     "DEFAULT_SIZES",
@@ -123,12 +124,12 @@ def key_matches_spec(key: PrivateKey, *, algorithm: str, size: int | None) -> bo
     return key_size(key) == (size or DEFAULT_SIZES[algorithm])
 
 
-def public_keys_equal(a: PublicKey, b: PublicKey) -> bool:
-    """Compare public keys by their SubjectPublicKeyInfo encoding."""
+def public_keys_equal(a: CertificatePublicKeyTypes, b: CertificatePublicKeyTypes) -> bool:
+    """Compare public keys by their SubjectPublicKeyInfo encoding (any X.509 key type)."""
     return _spki(a) == _spki(b)
 
 
-def _spki(key: PublicKey) -> bytes:
+def _spki(key: CertificatePublicKeyTypes) -> bytes:
     return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )

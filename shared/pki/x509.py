@@ -65,8 +65,8 @@ def leaf_matches_key(cert: x509.Certificate, key: PrivateKey) -> bool:
     return public_keys_equal(public, key.public_key())
 
 
-def certificate_names(cert: x509.Certificate) -> CertNames:
-    """The subject common name and every SAN, as strings in certificate order."""
+def certificate_names(cert: x509.Certificate | x509.CertificateSigningRequest) -> CertNames:
+    """The subject common name and every SAN of a certificate or CSR, in their order."""
     cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     common_name = str(cns[0].value) if cns else ""
     try:
