@@ -13,6 +13,8 @@ import pytest
 
 from shared.acme.account import AccountKey, ensure_account, generate_account_key
 from shared.acme.client import make_client
+from shared.dns01.base import DNS01Provider
+from shared.dns01.registry import provider_for
 from tests.conftest import require_binary
 from tests.e2e.servers import LOOPBACK, Bind9, Pebble, start_bind9, start_pebble
 
@@ -106,3 +108,20 @@ def account(pebble: Pebble) -> Account:
     )
     info = ensure_account(client=client, email="e2e@example.test", eab=None)
     return Account(key=key, uri=info.uri)
+
+
+@pytest.fixture
+def rfc2136(bind9: Bind9) -> DNS01Provider:
+    """The provider as an issuer's solver block configures it, secret read by reference."""
+    secrets = {("tsig", "secret"): bind9.tsig_secret.encode()}
+    return provider_for(
+        {
+            "rfc2136": {
+                "nameserver": bind9.address,
+                "tsigKeyName": bind9.tsig_key_name,
+                "tsigAlgorithm": bind9.tsig_algorithm,
+                "tsigSecretSecretRef": {"name": "tsig", "key": "secret"},
+            }
+        },
+        read_secret=lambda name, key: secrets[(name, key)],
+    )

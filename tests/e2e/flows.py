@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from acme import client as acme_client
 from cryptography import x509
@@ -17,6 +17,9 @@ from shared.acme import orders
 from shared.acme.account import AccountKey
 from shared.acme.client import make_client
 from tests.e2e.servers import ZONE, Pebble
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import HTTP01Responder
 
 T = TypeVar("T")
 
@@ -77,3 +80,34 @@ def assert_chains_to(pem_chain: bytes, root_pem: bytes, *, name: str) -> None:
     assert name in sans.get_values_for_type(x509.DNSName)
     for child, parent in zip(chain, [*chain[1:], root], strict=True):
         child.verify_directly_issued_by(parent)
+
+
+def issue_with_http01(
+    client: acme_client.ClientV2, http01: HTTP01Responder, names: list[str]
+) -> orders.OrderState:
+    """Order, solve every pending authorization over HTTP-01, finalize: the valid order."""
+    order = orders.new_order(client=client, identifiers=names)
+    for url in order.authorizations:
+        authorization = orders.get_authorization(client=client, url=url)
+        if authorization.status == orders.VALID:  # Pebble reuses valid authorizations
+            continue
+        challenge = authorization.challenge("http-01")
+        assert challenge is not None
+        http01.serve(
+            token=challenge.token,
+            key_authorization=orders.key_authorization(client=client, token=challenge.token),
+        )
+        orders.accept_challenge(client=client, url=challenge.url)
+    ready = poll(
+        lambda: orders.get_order(client=client, url=order.url), until=settled, what="authz"
+    )
+    orders.raise_if_invalid(ready)
+    orders.finalize(client=client, order_url=order.url, csr_pem=make_csr(names))
+    done = poll(lambda: orders.get_order(client=client, url=order.url), until=settled, what="order")
+    orders.raise_if_invalid(done)
+    return done
+
+
+def common_name(pem: bytes) -> str:
+    subject = x509.load_pem_x509_certificate(pem).subject
+    return str(subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -181,7 +181,7 @@ class Bind9:
     zone: str
     tsig_key_name: str
     tsig_algorithm: str  # cert-manager spelling, e.g. "HMACSHA256"
-    tsig_secret: str  # base64
+    tsig_secret: str = field(repr=False)  # base64
     process: subprocess.Popen[bytes]
     log: Path
 
@@ -205,6 +205,8 @@ $TTL 60
 ns1     IN A   127.0.0.1
 @       IN A   127.0.0.1
 *       IN A   127.0.0.1
+; a delegated challenge name, as users set up for cnameStrategy: Follow
+_acme-challenge.alias IN CNAME _acme-challenge.target
 """
 
 NAMED_CONF_TEMPLATE: Final = """\

@@ -10,6 +10,8 @@ from tests.e2e.conftest import Account, HTTP01Responder
 from tests.e2e.flows import (
     assert_chains_to,
     client_for,
+    common_name,
+    issue_with_http01,
     make_csr,
     poll,
     settled,
@@ -112,3 +114,26 @@ def test_a_wrong_key_authorization_fails_with_pebbles_problem(
     assert order.status == orders.INVALID
     with pytest.raises(PermanentAcmeError):
         orders.raise_if_invalid(order)
+
+
+def test_preferred_chain_selects_the_alternate_chain_by_its_root_name(
+    pebble: Pebble, account: Account, http01: HTTP01Responder
+) -> None:
+    name = unique_name()
+    client = client_for(pebble, account.key, account.uri)
+    order = issue_with_http01(client, http01, [name])
+    assert order.certificate is not None
+    primary_root, alternate_root = pebble.roots()
+
+    preferred = orders.download_certificate(
+        client=client, url=order.certificate, preferred_chain=common_name(alternate_root)
+    )
+    assert_chains_to(preferred, alternate_root, name=name)
+    default = orders.download_certificate(
+        client=client, url=order.certificate, preferred_chain=common_name(primary_root)
+    )
+    assert_chains_to(default, primary_root, name=name)
+    unknown = orders.download_certificate(
+        client=client, url=order.certificate, preferred_chain="No Such Root"
+    )
+    assert unknown == default

@@ -1,0 +1,70 @@
+"""DNS-01 providers by the key that names them in an ACME solver's `dns01` block.
+
+A provider is one module plus one entry in PROVIDERS. Factories receive the
+provider's own spec and a `read_secret` callable, so they never talk to
+Kubernetes themselves and tests can pass a dict lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from shared.dns01.base import DNS01Provider
+from shared.dns01.errors import ProviderConfigError
+from shared.dns01.rfc2136 import DEFAULT_TSIG_ALGORITHM, RFC2136Provider
+
+# (secret name, key) -> the secret's bytes; the caller scopes it to the right namespace.
+SecretReader = Callable[[str, str], bytes]
+ProviderFactory = Callable[[Mapping[str, Any], SecretReader], DNS01Provider]
+
+# Keys of a cert-manager dns01 solver block that are options, not providers.
+SOLVER_OPTIONS: Final = frozenset({"cnameStrategy"})
+
+
+def _rfc2136(spec: Mapping[str, Any], read_secret: SecretReader) -> DNS01Provider:
+    nameserver = spec.get("nameserver")
+    if not isinstance(nameserver, str) or not nameserver:
+        raise ProviderConfigError("rfc2136.nameserver is required")
+    key_name = str(spec.get("tsigKeyName") or "")
+    secret = ""
+    if key_name:
+        ref = spec.get("tsigSecretSecretRef")
+        if not isinstance(ref, Mapping) or not ref.get("name") or not ref.get("key"):
+            raise ProviderConfigError(
+                "rfc2136.tsigSecretSecretRef (name and key) is required with tsigKeyName"
+            )
+        secret = read_secret(str(ref["name"]), str(ref["key"])).decode().strip()
+    return RFC2136Provider(
+        nameserver=nameserver,
+        tsig_key_name=key_name,
+        tsig_algorithm=str(spec.get("tsigAlgorithm") or DEFAULT_TSIG_ALGORITHM),
+        tsig_secret=secret,
+    )
+
+
+PROVIDERS: Final[Mapping[str, ProviderFactory]] = {
+    "rfc2136": _rfc2136,
+}
+
+
+def provider_for(
+    dns01: Mapping[str, Any],
+    *,
+    read_secret: SecretReader,
+    providers: Mapping[str, ProviderFactory] = PROVIDERS,
+) -> DNS01Provider:
+    """The provider a solver's `dns01` block configures (exactly one provider key)."""
+    named = [key for key in dns01 if key not in SOLVER_OPTIONS]
+    if len(named) != 1:
+        raise ProviderConfigError(
+            f"dns01 must configure exactly one provider, found {sorted(named) or 'none'}"
+        )
+    (name,) = named
+    factory = providers.get(name)
+    if factory is None:
+        raise ProviderConfigError(f"dns01 provider {name!r} is not supported")
+    spec = dns01[name]
+    if not isinstance(spec, Mapping):
+        raise ProviderConfigError(f"dns01.{name} must be an object")
+    return factory(spec, read_secret)
