@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from events.localapi.server import LocalAPI
+
 REPO = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -33,22 +35,25 @@ def require_binary(name: str) -> str:
 @dataclass(frozen=True)
 class Cluster:
     kubeconfig: Path
-    local: bool  # True for the embedded local API; its request log is then available
+    api: LocalAPI | None  # the embedded local API (None for a real cluster)
+
+    @property
+    def local(self) -> bool:
+        return self.api is not None
 
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     external = os.environ.get("KUBECONFIG")
     if external:
-        yield Cluster(kubeconfig=Path(external), local=False)
+        yield Cluster(kubeconfig=Path(external), api=None)
         return
-    from events.localapi.server import LocalAPI
 
     kubeconfig = tmp_path_factory.mktemp("localapi") / "kubeconfig"
     api = LocalAPI()
     api.start()
     api.write_kubeconfig(kubeconfig)
     try:
-        yield Cluster(kubeconfig=kubeconfig, local=True)
+        yield Cluster(kubeconfig=kubeconfig, api=api)
     finally:
         api.stop()

@@ -1,0 +1,154 @@
+"""The `certainly` command line.
+
+  certainly local up [--kubeconfig PATH] [--port N] [--state FILE] [--api-only]
+  certainly run [--kubeconfig PATH]
+  certainly serve TARGET [--port N]
+
+`local up` serves the embedded Kubernetes API (and, unless --api-only, runs the
+functions against it); `run` runs watcher + scheduler + functions against any API;
+`serve` runs one function's functions-framework server (the container entrypoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+import functions_framework
+from werkzeug.serving import run_simple
+
+from events.localapi.server import LocalAPI
+from events.runner import Runner, RunOptions
+from events.sinks import source_of
+from shared import logs
+
+DEFAULT_KUBECONFIG = Path(".certainly/kubeconfig")
+
+log = logging.getLogger("certainly")
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        del frame
+        log.info("received signal %d: shutting down", signum)
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    stop.wait()
+
+
+def _run_options(args: argparse.Namespace, kubeconfig: Path | None) -> RunOptions:
+    remote: list[tuple[str, str]] = []
+    for item in args.function_url or ():
+        target, _, url = item.partition("=")
+        remote.append((target, url))
+    return RunOptions(
+        kubeconfig=kubeconfig,
+        tick_interval=args.tick_interval,
+        workers=args.workers,
+        remote=tuple(remote),
+        cluster_resource_namespace=args.cluster_resource_namespace,
+    )
+
+
+def cmd_local_up(args: argparse.Namespace) -> int:
+    api = LocalAPI(port=args.port, state_file=args.state)
+    api.start()
+    kubeconfig: Path = args.kubeconfig
+    kubeconfig.parent.mkdir(parents=True, exist_ok=True)
+    api.write_kubeconfig(kubeconfig)
+    runner = None
+    try:
+        if not args.api_only:
+            runner = Runner(_run_options(args, kubeconfig))
+            runner.start()
+        _wait_for_signal()
+    finally:
+        if runner is not None:
+            runner.close()
+        api.stop()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    runner = Runner(_run_options(args, args.kubeconfig))
+    runner.start()
+    try:
+        _wait_for_signal()
+    finally:
+        runner.close()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    source, function = source_of(args.target)
+    app = functions_framework.create_app(  # type: ignore[no-untyped-call]
+        target=function, source=source
+    )
+    run_simple(args.host, args.port, app, threaded=True)
+    return 0
+
+
+def _add_run_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tick-interval", type=float, default=60.0, help="seconds between sweeps")
+    parser.add_argument("--workers", type=int, default=4, help="concurrent deliveries")
+    parser.add_argument(
+        "--cluster-resource-namespace",
+        default=None,
+        help="namespace ClusterIssuers read Secrets from (default cert-manager)",
+    )
+    parser.add_argument(
+        "--function-url",
+        action="append",
+        metavar="TARGET=URL",
+        help="deliver to a deployed function over HTTP instead of in-process",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="certainly", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--log-level", default=None)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser("local", help="the local emulator")
+    local_commands = local.add_subparsers(dest="local_command", required=True)
+    up = local_commands.add_parser("up", help="serve the local Kubernetes API (and run certainly)")
+    up.add_argument("--kubeconfig", type=Path, default=DEFAULT_KUBECONFIG)
+    up.add_argument("--port", type=int, default=0, help="API port (default: a free one)")
+    up.add_argument("--state", type=Path, default=None, help="keep objects in this file")
+    up.add_argument("--api-only", action="store_true", help="serve only the API")
+    _add_run_flags(up)
+    up.set_defaults(handler=cmd_local_up)
+
+    run = commands.add_parser("run", help="watcher + scheduler + functions against an API")
+    run.add_argument("--kubeconfig", type=Path, default=None)
+    _add_run_flags(run)
+    run.set_defaults(handler=cmd_run)
+
+    serve = commands.add_parser("serve", help="serve one function over HTTP")
+    serve.add_argument(
+        "target", help="module:function, e.g. functions.on_expiry_tick:on_expiry_tick"
+    )
+    serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 -- a container listens on all
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(handler=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logs.setup(args.log_level)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Which function each kind of object change goes to, by name, as a Knative Trigger would."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from shared.kube.resources import (
+    CERTIFICATE_REQUESTS,
+    CERTIFICATES,
+    CLUSTER_ISSUERS,
+    ISSUERS,
+    SECRETS,
+    Resource,
+)
+
+ON_CERTIFICATE_CREATED: Final = "functions.on_certificate_created:on_certificate_created"
+ON_ISSUER_CHANGED: Final = "functions.on_issuer_changed:on_issuer_changed"
+ON_EXPIRY_TICK: Final = "functions.on_expiry_tick:on_expiry_tick"
+
+# kind -> function target
+ROUTES: Final[dict[str, str]] = {
+    "Certificate": ON_CERTIFICATE_CREATED,
+    "CertificateRequest": ON_CERTIFICATE_CREATED,
+    "Secret": ON_CERTIFICATE_CREATED,
+    "Issuer": ON_ISSUER_CHANGED,
+    "ClusterIssuer": ON_ISSUER_CHANGED,
+}
+
+
+# What the watcher watches, with a label selector where only some objects concern us:
+# Secrets we manage carry cert-manager's `controller.cert-manager.io/fao` label.
+WATCHED: Final[tuple[tuple[Resource, str | None], ...]] = (
+    (ISSUERS, None),
+    (CLUSTER_ISSUERS, None),
+    (CERTIFICATES, None),
+    (CERTIFICATE_REQUESTS, None),
+    (SECRETS, "controller.cert-manager.io/fao=true,!cert-manager.io/next-private-key"),
+)

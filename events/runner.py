@@ -1,0 +1,104 @@
+"""`certainly run`: watcher + scheduler + the functions, in one process, against any API.
+
+Functions are reached by name through their functions-framework apps, exactly as a
+Knative Trigger or an OpenFaaS gateway would reach them; only the transport differs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from cloudevents.http import CloudEvent
+
+from events.delivery import Dispatcher
+from events.routes import ON_EXPIRY_TICK, ROUTES, WATCHED
+from events.scheduler import Scheduler
+from events.sinks import HttpSink, InProcessSink, Sink
+from events.watcher import Watcher
+from shared import runtime
+from shared.clock import Clock
+from shared.config import Config
+from shared.issuance.requests import CERTIFICATE_NAME
+from shared.kube.client import Kube, load_configuration
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    kubeconfig: Path | None = None
+    tick_interval: float = 60.0
+    workers: int = 4
+    # target -> URL: deliver to a deployed function over HTTP instead of in-process
+    remote: tuple[tuple[str, str], ...] = ()
+    cluster_resource_namespace: str | None = None
+
+
+def partition_key(event: CloudEvent) -> str:
+    """Changes to a Certificate's request or Secret queue behind the Certificate itself.
+
+    One Certificate's events are then handled in order by one worker, and a burst of
+    them (request created, signed, Secret written) coalesces into one reconcile.
+    """
+    attributes = event.get_attributes()
+    kind, namespace = attributes.get("kind"), attributes.get("namespace")
+    data = event.data if isinstance(event.data, dict) else {}
+    owner = ((data.get("metadata") or {}).get("annotations") or {}).get(CERTIFICATE_NAME)
+    if kind in ("CertificateRequest", "Secret") and owner:
+        return f"Certificate/{namespace}/{owner}"
+    return f"{kind}/{namespace}/{attributes.get('name')}"
+
+
+class Runner:
+    def __init__(self, options: RunOptions, *, clock: Clock | None = None) -> None:
+        configuration = load_configuration(options.kubeconfig)
+        self.kube = Kube(configuration, user_agent="certainly/watcher")
+        functions_kube = Kube(
+            load_configuration(options.kubeconfig), user_agent="certainly/functions"
+        )
+        config = Config.from_environment()
+        if options.cluster_resource_namespace:
+            config = Config(cluster_resource_namespace=options.cluster_resource_namespace)
+        runtime.install(runtime.Context.build(functions_kube, clock=clock, config=config))
+        remote = dict(options.remote)
+        targets = {*ROUTES.values(), ON_EXPIRY_TICK}
+        self.sinks: dict[str, Sink] = {
+            t: HttpSink(remote[t]) if t in remote else InProcessSink(t) for t in sorted(targets)
+        }
+        self.stop = threading.Event()
+        self.dispatcher = Dispatcher(workers=options.workers)
+        source = str(configuration.host)
+        self.watcher = Watcher(
+            self.kube, watched=WATCHED, emit=self.route, source=source, stop=self.stop
+        )
+        self.scheduler = Scheduler(
+            interval=options.tick_interval,
+            emit=self.tick,
+            source=f"{source}#certainly-scheduler",
+            stop=self.stop,
+        )
+
+    def route(self, event: CloudEvent) -> None:
+        target = ROUTES.get(str(event.get_attributes().get("kind")))
+        if target is not None:
+            self.dispatcher.submit(self.sinks[target], event, key=partition_key(event))
+
+    def tick(self, event: CloudEvent) -> None:
+        self.dispatcher.submit(self.sinks[ON_EXPIRY_TICK], event)
+
+    def start(self) -> None:
+        self.watcher.start()
+        self.scheduler.start()
+        log.info("certainly is running: watching %d kinds", len(WATCHED))
+
+    def close(self) -> None:
+        """Stop watching and ticking, then let in-flight deliveries finish."""
+        self.stop.set()
+        self.dispatcher.wait_idle(timeout=30)
+        self.dispatcher.close()
+        self.watcher.join(timeout=2)
+        self.scheduler.join(timeout=2)
+        runtime.install(None)

@@ -1,0 +1,51 @@
+"""What every function entry point does around its work: parse, log, map errors to HTTP.
+
+Functions stay thin: they name a handler and this module turns its failures into the
+status codes a CloudEvent sender understands (4xx: do not retry; 5xx: retry).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from cloudevents.http import CloudEvent
+from werkzeug.exceptions import BadRequest, ServiceUnavailable
+
+from shared import logs, runtime
+from shared.contracts import MalformedEvent, ObjectEvent, parse_object_event
+from shared.issuance.certificates import RetryLater
+from shared.kube.errors import ApiError, Invalid, Unavailable
+from shared.routing import UnsupportedKind
+from shared.runtime import Context
+
+Handler = Callable[[Context, ObjectEvent], str]
+
+
+def handle_object_event(function: str, event: CloudEvent, handler: Handler) -> None:
+    logs.setup()
+    try:
+        change = parse_object_event(event)
+    except MalformedEvent as error:
+        logging.getLogger(function).warning("rejected event: %s", error)
+        raise BadRequest(f"malformed event: {error}") from None
+    log = logs.for_object(function, obj=change.ref, event_id=change.event_id, function=function)
+    started = time.perf_counter()
+    try:
+        outcome = handler(runtime.current(), change)
+    except UnsupportedKind as error:
+        log.warning("rejected event: %s", error)
+        raise BadRequest(str(error)) from None
+    except (RetryLater, Unavailable) as error:
+        log.warning("will retry: %s", error)
+        raise ServiceUnavailable(str(error)) from None
+    except Invalid as error:
+        # The API rejected what we wrote: a bug or an incompatible CRD, not worth retrying.
+        log.error("API rejected a write: %s", error)
+        raise
+    except ApiError as error:
+        log.warning("API error, will retry: %s", error)
+        raise ServiceUnavailable(f"Kubernetes API error: {error.reason}") from None
+    elapsed = (time.perf_counter() - started) * 1000
+    log.info("%s %s/%s: %s (%.1f ms)", change.action, change.kind, change.name, outcome, elapsed)

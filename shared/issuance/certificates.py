@@ -1,0 +1,624 @@
+"""The Certificate workflow, as one readable state machine.
+
+Every invocation reads current state, decides, acts and persists, with
+resourceVersion preconditions; a 409 re-reads and re-decides. Progress lives on the
+API objects only, in an order that lets any later invocation finish the job:
+
+  1. the next private key is stored in a Secret named after the Certificate
+     (concurrent invocations converge on it; nothing depends on a key not yet stored)
+  2. the CertificateRequest `<certificate>-<revision>` is created with the CSR
+  3. our issuers approve and sign it: the signed chain is recorded on its status
+  4. the target Secret is written from what the request recorded (never from memory)
+  5. the temporary key Secret is deleted
+  6. the Certificate status moves to the new revision
+
+A crash between any two steps leaves state from which the next invocation resumes
+at the step it stopped at: one key, one request, one certificate per revision.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from cryptography import x509
+
+from shared.certificates.policy import (
+    Trigger,
+    backoff_until,
+    issuance_trigger,
+    ready_condition,
+    renewal_time,
+)
+from shared.certificates.spec import CertificateSpec, InvalidSpec, parse_certificate
+from shared.faults import checkpoint
+from shared.issuance import requests as cr
+from shared.issuance import secrets
+from shared.issuance.names import next_key_secret_name, request_name
+from shared.issuers.resolve import IssuerUnavailable, resolve
+from shared.kube.errors import AlreadyExists, Conflict, NotFound
+from shared.kube.objects import (
+    annotations_of,
+    condition_is,
+    encode_data,
+    format_time,
+    get_condition,
+    labels_of,
+    meta,
+    owner_reference,
+    parse_time,
+    remove_condition,
+    secret_bytes,
+    set_condition,
+)
+from shared.kube.recorder import NORMAL, WARNING
+from shared.kube.resources import CERTIFICATE_REQUESTS, CERTIFICATES, SECRETS
+from shared.pki.csr import build_csr, load_csr
+from shared.pki.keys import (
+    InvalidPrivateKey,
+    PrivateKey,
+    encode_private_key,
+    generate_private_key,
+    key_matches_spec,
+    load_private_key,
+    public_keys_equal,
+)
+from shared.pki.x509 import InvalidCertificate, certificate_names, load_certificate_chain
+from shared.runtime import Context
+
+log = logging.getLogger(__name__)
+
+NEXT_KEY_LABEL: Final = "cert-manager.io/next-private-key"
+CONFLICT_RETRIES: Final = 8
+
+Obj = dict[str, Any]
+
+
+class RetryLater(Exception):
+    """The object kept moving under us; the event should be delivered again."""
+
+
+def reconcile_certificate(ctx: Context, *, namespace: str, name: str) -> None:
+    for _ in range(CONFLICT_RETRIES):
+        try:
+            _Run(ctx, namespace, name).run()
+        except (Conflict, AlreadyExists):
+            continue  # someone else moved first: re-read and re-decide
+        return
+    raise RetryLater(f"certificate {namespace}/{name} kept changing; try again")
+
+
+@dataclass
+class _Run:
+    ctx: Context
+    namespace: str
+    name: str
+
+    # -- decide ----------------------------------------------------------------------
+
+    def run(self) -> None:
+        kube = self.ctx.kube
+        cert = kube.find(CERTIFICATES, self.namespace, self.name)
+        if cert is None or meta(cert).get("deletionTimestamp"):
+            return
+        status: Obj = dict(cert.get("status") or {})
+        try:
+            spec = parse_certificate(cert)
+        except InvalidSpec as error:
+            self._not_ready(cert, reason=error.reason, message=error.message, event=True)
+            return
+        secret = kube.find(SECRETS, self.namespace, spec.secret_name)
+        other = self._secret_claimed_by_other(secret, spec)
+        if other:
+            self._not_ready(
+                cert,
+                reason="DuplicateSecretName",
+                message=f"Secret {spec.secret_name!r} is already used by Certificate {other!r}; "
+                "give each Certificate its own spec.secretName",
+                event=True,
+            )
+            return
+
+        revision = int(status.get("revision") or 0) + 1
+        request = kube.find(CERTIFICATE_REQUESTS, self.namespace, request_name(self.name, revision))
+        if request is not None and not self._request_usable(cert, spec, request):
+            kube.delete(
+                CERTIFICATE_REQUESTS,
+                self.namespace,
+                meta(request)["name"],
+                uid=meta(request)["uid"],
+            )
+            request = None
+        if request is not None and cr.state_of(request) == "issued":
+            self._complete(cert, spec, secret, request, revision)
+            return
+
+        now = self.ctx.clock.now()
+        trigger = issuance_trigger(spec=spec, secret=secret, status=status, now=now)
+        issuing = get_condition(status, "Issuing")
+        if trigger is None and issuing is not None and issuing.get("status") == "True":
+            trigger = Trigger(str(issuing.get("reason")), str(issuing.get("message") or ""))
+        if trigger is None:
+            self._sync(cert, spec, secret)
+            return
+        if self._backing_off(cert, status):
+            return
+        try:
+            self._issue(
+                cert, spec=spec, secret=secret, trigger=trigger, revision=revision, request=request
+            )
+        except SecretConflict as error:
+            self._not_ready(cert, reason="SecretConflict", message=str(error), event=True)
+
+    def _secret_claimed_by_other(
+        self, secret: Mapping[str, Any] | None, spec: CertificateSpec
+    ) -> str | None:
+        owner = annotations_of(secret or {}).get(cr.CERTIFICATE_NAME)
+        if not owner or owner == self.name:
+            return None
+        other = self.ctx.kube.find(CERTIFICATES, self.namespace, owner)
+        if other is not None and (other.get("spec") or {}).get("secretName") == spec.secret_name:
+            return owner
+        return None
+
+    def _request_usable(self, cert: Obj, spec: CertificateSpec, request: Obj) -> bool:
+        """A leftover request is reused only if it still asks for what the spec says."""
+        if cr.belongs_to(request) != self.name or not any(
+            o.get("uid") == meta(cert).get("uid")
+            for o in meta(request).get("ownerReferences") or []
+        ):
+            return False
+        want = spec.issuer_ref
+        ref = (request.get("spec") or {}).get("issuerRef") or {}
+        if (ref.get("name"), ref.get("kind"), ref.get("group")) != (
+            want.name,
+            want.kind,
+            want.group,
+        ):
+            return False
+        try:
+            csr = load_csr(_b64(request["spec"]["request"]))
+        except (KeyError, ValueError):
+            return False
+        names = certificate_names(csr)
+        if (
+            set(names.dns_names) != set(spec.dns_names)
+            or names.common_name != spec.common_name
+            or set(names.ip_addresses) != set(spec.ip_addresses)
+            or set(names.uris) != set(spec.uris)
+            or set(names.emails) != set(spec.email_addresses)
+            or bool((request.get("spec") or {}).get("isCA")) != spec.is_ca
+        ):
+            return False
+        if cr.state_of(request) in ("failed", "denied"):
+            # A failed attempt is retried with a fresh request once the backoff is over.
+            status = cert.get("status") or {}
+            last = parse_time(status.get("lastFailureTime"))
+            attempts = int(status.get("failedIssuanceAttempts") or 0)
+            if last is None or attempts == 0:
+                return False
+            return self.ctx.clock.now() < backoff_until(
+                last_failure_time=last, failed_attempts=attempts
+            )
+        return True
+
+    def _backing_off(self, cert: Obj, status: Mapping[str, Any]) -> bool:
+        last = parse_time(status.get("lastFailureTime"))
+        attempts = int(status.get("failedIssuanceAttempts") or 0)
+        if last is None or attempts == 0:
+            return False
+        issuing = get_condition(status, "Issuing") or {}
+        if issuing.get("observedGeneration") not in (None, meta(cert).get("generation")):
+            return False  # the spec changed since the failure: try the new spec at once
+        return self.ctx.clock.now() < backoff_until(
+            last_failure_time=last, failed_attempts=attempts
+        )
+
+    # -- act ---------------------------------------------------------------------------
+
+    def _issue(
+        self,
+        cert: Obj,
+        *,
+        spec: CertificateSpec,
+        secret: Obj | None,
+        trigger: Trigger,
+        revision: int,
+        request: Obj | None,
+    ) -> None:
+        try:
+            resolve(self.ctx, namespace=self.namespace, ref=_ref(spec))
+        except IssuerUnavailable as error:
+            self._mark_issuing(cert, spec, trigger, waiting=error)
+            return
+        if request is None:
+            key, key_secret = self._next_private_key(cert, spec, secret, trigger)
+            checkpoint("key-persisted")
+            request = self._create_request(
+                cert, spec=spec, key=key, key_secret=key_secret, revision=revision, trigger=trigger
+            )
+            checkpoint("request-created")
+        request = cr.sign(self.ctx, request)
+        checkpoint("request-signed")
+        state = cr.state_of(request)
+        if state == "issued":
+            self._complete(cert, spec, secret, request, revision)
+        elif state == "pending":
+            pending_key = annotations_of(request).get(cr.PRIVATE_KEY_SECRET_NAME)
+            self._mark_issuing(cert, spec, trigger, key_secret=pending_key)
+        else:
+            self._fail(cert, spec, secret, request)
+
+    def _next_private_key(
+        self, cert: Obj, spec: CertificateSpec, secret: Obj | None, trigger: Trigger
+    ) -> tuple[PrivateKey, str]:
+        """The key the next certificate is for, stored before anything depends on it."""
+        want = spec.private_key
+        if want.rotation_policy == "Never" and secret is not None:
+            try:
+                current = load_private_key(secret_bytes(secret, "tls.key") or b"")
+            except InvalidPrivateKey:
+                current = None
+            if current and key_matches_spec(current, algorithm=want.algorithm, size=want.size):
+                return current, spec.secret_name
+        kube, name = self.ctx.kube, next_key_secret_name(self.name)
+        stored = kube.find(SECRETS, self.namespace, name)
+        if stored is not None:
+            if labels_of(stored).get(NEXT_KEY_LABEL) != "true":
+                raise SecretConflict(
+                    f"Secret {name!r} exists and is not a private key Secret of this Certificate"
+                )
+            try:
+                key = load_private_key(secret_bytes(stored, "tls.key") or b"")
+                if key_matches_spec(key, algorithm=want.algorithm, size=want.size):
+                    return key, name
+            except InvalidPrivateKey:
+                pass
+            kube.delete(SECRETS, self.namespace, name, uid=meta(stored)["uid"])
+        key = generate_private_key(algorithm=want.algorithm, size=want.size)
+        pem = encode_private_key(key, encoding=want.encoding)
+        body = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": {
+                "name": name,
+                "namespace": self.namespace,
+                "labels": {NEXT_KEY_LABEL: "true", "controller.cert-manager.io/fao": "true"},
+                "ownerReferences": [owner_reference(cert)],
+            },
+            "data": encode_data({"tls.key": pem}),
+        }
+        kube.create(SECRETS, body)  # AlreadyExists: a concurrent run won; re-decide with its key
+        self._announce(cert, trigger)
+        self.ctx.recorder.record(
+            cert,
+            type=NORMAL,
+            reason="Generated",
+            message=f'Stored new private key in temporary Secret resource "{name}"',
+        )
+        return key, name
+
+    def _create_request(
+        self,
+        cert: Obj,
+        *,
+        spec: CertificateSpec,
+        key: PrivateKey,
+        key_secret: str,
+        revision: int,
+        trigger: Trigger,
+    ) -> Obj:
+        name = request_name(self.name, revision)
+        body = cr.build_request(
+            cert,
+            spec,
+            name=name,
+            revision=revision,
+            csr_pem=build_csr(spec=spec, key=key),
+            key_secret_name=key_secret,
+        )
+        created = self.ctx.kube.create(CERTIFICATE_REQUESTS, body)
+        if (
+            key_secret == spec.secret_name
+        ):  # key reused (rotationPolicy Never): nothing announced yet
+            self._announce(cert, trigger)
+        self.ctx.recorder.record(
+            cert,
+            type=NORMAL,
+            reason="Requested",
+            message=f'Created new CertificateRequest resource "{name}"',
+        )
+        return created
+
+    def _complete(
+        self,
+        cert: Obj,
+        spec: CertificateSpec,
+        secret: Obj | None,
+        request: Obj,
+        revision: int,
+    ) -> None:
+        chain_pem = cr.decoded(request, "certificate") or b""
+        ca_pem = cr.decoded(request, "ca")
+        key_pem = self._issued_key(spec, secret, request, chain_pem)
+        if key_pem is None:
+            # The key this request was made for is gone and no Secret holds it: the
+            # certificate is useless. Drop the request; the next run issues afresh.
+            self.ctx.kube.delete(
+                CERTIFICATE_REQUESTS,
+                self.namespace,
+                meta(request)["name"],
+                uid=meta(request)["uid"],
+            )
+            raise Conflict(409, "Conflict", "issued request lost its private key; re-deciding")
+        try:
+            desired = secrets.desired_secret(
+                self.ctx, spec, existing=secret, key_pem=key_pem, chain_pem=chain_pem, ca_pem=ca_pem
+            )
+        except secrets.KeystorePasswordMissing as error:
+            self._not_ready(cert, reason="KeystorePasswordMissing", message=str(error), event=True)
+            return
+        stored = secrets.store(self.ctx, secret, desired)
+        checkpoint("secret-written")
+        key_secret = annotations_of(request).get(cr.PRIVATE_KEY_SECRET_NAME)
+        if key_secret and key_secret != spec.secret_name:
+            with contextlib.suppress(NotFound):
+                self.ctx.kube.delete(SECRETS, self.namespace, key_secret)
+        checkpoint("key-cleaned")
+        leaf = load_certificate_chain(chain_pem)[0]
+        now = self.ctx.clock.now()
+        status: Obj = dict(cert.get("status") or {})
+        status["revision"] = revision
+        status["notBefore"] = format_time(leaf.not_valid_before_utc)
+        status["notAfter"] = format_time(leaf.not_valid_after_utc)
+        status["renewalTime"] = format_time(
+            renewal_time(
+                not_before=leaf.not_valid_before_utc, not_after=leaf.not_valid_after_utc, spec=spec
+            )
+        )
+        for stale in ("lastFailureTime", "failedIssuanceAttempts", "nextPrivateKeySecretName"):
+            status.pop(stale, None)
+        remove_condition(status, "Issuing")
+        condition = ready_condition(spec=spec, secret=stored, status=status, now=now)
+        set_condition(
+            status,
+            kind="Ready",
+            value=condition.status,
+            reason=condition.reason,
+            message=condition.message,
+            now=now,
+            generation=meta(cert).get("generation"),
+        )
+        self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
+        self.ctx.recorder.record(
+            cert,
+            type=NORMAL,
+            reason="Issued",
+            message="The certificate has been successfully issued",
+        )
+        stale_revision = revision - spec.revision_history_limit
+        if stale_revision > 0:
+            with contextlib.suppress(NotFound):
+                self.ctx.kube.delete(
+                    CERTIFICATE_REQUESTS, self.namespace, request_name(self.name, stale_revision)
+                )
+
+    def _issued_key(
+        self, spec: CertificateSpec, secret: Obj | None, request: Obj, chain_pem: bytes
+    ) -> bytes | None:
+        """The PEM key that belongs to the issued chain: from the key Secret, else the target."""
+        try:
+            public = load_certificate_chain(chain_pem)[0].public_key()
+        except InvalidCertificate:
+            return None
+        candidates: list[bytes | None] = []
+        key_secret = annotations_of(request).get(cr.PRIVATE_KEY_SECRET_NAME)
+        if key_secret and key_secret != spec.secret_name:
+            candidates.append(
+                secret_bytes(self.ctx.kube.find(SECRETS, self.namespace, key_secret), "tls.key")
+            )
+        candidates.append(secret_bytes(secret, "tls.key"))
+        for pem in candidates:
+            if not pem:
+                continue
+            try:
+                key = load_private_key(pem)
+            except InvalidPrivateKey:
+                continue
+            if public_keys_equal(key.public_key(), public):
+                return encode_private_key(key, encoding=spec.private_key.encoding)
+        return None
+
+    def _fail(self, cert: Obj, spec: CertificateSpec, secret: Obj | None, request: Obj) -> None:
+        reason, message = cr.failure_of(request)
+        status: Obj = dict(cert.get("status") or {})
+        failed_at = (request.get("status") or {}).get("failureTime") or format_time(
+            self.ctx.clock.now()
+        )
+        issuing = get_condition(status, "Issuing") or {}
+        if issuing.get("status") == "False" and status.get("lastFailureTime") == failed_at:
+            return  # this failure is already recorded
+        now = self.ctx.clock.now()
+        status["lastFailureTime"] = failed_at
+        status["failedIssuanceAttempts"] = int(status.get("failedIssuanceAttempts") or 0) + 1
+        text = f"The certificate request has failed to complete and will be retried: {message}"
+        set_condition(
+            status,
+            kind="Issuing",
+            value="False",
+            reason="Failed",
+            message=text,
+            now=now,
+            generation=meta(cert).get("generation"),
+        )
+        ready = ready_condition(spec=spec, secret=secret, status=status, now=now)
+        if ready.status != "True":
+            set_condition(
+                status, kind="Ready", value="False", reason=reason, message=message, now=now
+            )
+        self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
+        self.ctx.recorder.record(cert, type=WARNING, reason="Failed", message=text)
+
+    # -- status only -------------------------------------------------------------------
+
+    def _announce(self, cert: Obj, trigger: Trigger) -> None:
+        self.ctx.recorder.record(cert, type=NORMAL, reason="Issuing", message=trigger.message)
+
+    def _mark_issuing(
+        self,
+        cert: Obj,
+        spec: CertificateSpec,
+        trigger: Trigger,
+        *,
+        waiting: IssuerUnavailable | None = None,
+        key_secret: str | None = None,
+    ) -> None:
+        status: Obj = dict(cert.get("status") or {})
+        now = self.ctx.clock.now()
+        generation = meta(cert).get("generation")
+        set_condition(
+            status,
+            kind="Issuing",
+            value="True",
+            reason=trigger.reason,
+            message=trigger.message,
+            now=now,
+            generation=generation,
+        )
+        secret = self.ctx.kube.find(SECRETS, self.namespace, spec.secret_name)
+        ready = ready_condition(spec=spec, secret=secret, status=status, now=now)
+        reason, message = ready.reason, ready.message
+        if waiting is not None and ready.status != "True":
+            reason, message = waiting.reason, waiting.message
+        set_condition(
+            status,
+            kind="Ready",
+            value=ready.status,
+            reason=reason,
+            message=message,
+            now=now,
+            generation=generation,
+        )
+        if key_secret and key_secret != spec.secret_name:
+            status["nextPrivateKeySecretName"] = key_secret
+        if status == (cert.get("status") or {}):
+            return
+        self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
+        if waiting is not None:
+            self.ctx.recorder.record(
+                cert, type=WARNING, reason=waiting.reason, message=waiting.message
+            )
+
+    def _sync(self, cert: Obj, spec: CertificateSpec, secret: Obj | None) -> None:
+        """Nothing to issue: make status (and the Secret's metadata) match what is stored."""
+        status: Obj = dict(cert.get("status") or {})
+        now = self.ctx.clock.now()
+        leaf = _leaf(secret)
+        if leaf is not None:
+            status["notBefore"] = format_time(leaf.not_valid_before_utc)
+            status["notAfter"] = format_time(leaf.not_valid_after_utc)
+            status["renewalTime"] = format_time(
+                renewal_time(
+                    not_before=leaf.not_valid_before_utc,
+                    not_after=leaf.not_valid_after_utc,
+                    spec=spec,
+                )
+            )
+        ready = ready_condition(spec=spec, secret=secret, status=status, now=now)
+        set_condition(
+            status,
+            kind="Ready",
+            value=ready.status,
+            reason=ready.reason,
+            message=ready.message,
+            now=now,
+            generation=meta(cert).get("generation"),
+        )
+        if secret is not None and leaf is not None:
+            self._refresh_secret(spec, secret)
+        self._drop_unused_next_key()
+        if status != (cert.get("status") or {}):
+            self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
+
+    def _drop_unused_next_key(self) -> None:
+        """A next-key Secret left by a run that lost a race is not kept once nothing issues."""
+        name = next_key_secret_name(self.name)
+        stored = self.ctx.kube.find(SECRETS, self.namespace, name)
+        if stored is not None and labels_of(stored).get(NEXT_KEY_LABEL) == "true":
+            with contextlib.suppress(NotFound):
+                self.ctx.kube.delete(SECRETS, self.namespace, name, uid=meta(stored)["uid"])
+
+    def _refresh_secret(self, spec: CertificateSpec, secret: Obj) -> None:
+        """secretTemplate and output formats apply without re-issuing, as in cert-manager."""
+        key_pem = secret_bytes(secret, "tls.key")
+        chain_pem = secret_bytes(secret, "tls.crt")
+        if not key_pem or not chain_pem:
+            return
+        try:
+            desired = secrets.desired_secret(
+                self.ctx,
+                spec,
+                existing=secret,
+                key_pem=key_pem,
+                chain_pem=chain_pem,
+                ca_pem=secret_bytes(secret, "ca.crt"),
+            )
+        except (secrets.KeystorePasswordMissing, InvalidCertificate, InvalidPrivateKey):
+            return
+        secrets.store(self.ctx, secret, desired)
+
+    def _not_ready(self, cert: Obj, *, reason: str, message: str, event: bool) -> None:
+        status: Obj = dict(cert.get("status") or {})
+        previous = get_condition(status, "Ready") or {}
+        if previous.get("status") == "False" and (
+            previous.get("reason"),
+            previous.get("message"),
+        ) == (
+            reason,
+            message,
+        ):
+            return
+        set_condition(
+            status,
+            kind="Ready",
+            value="False",
+            reason=reason,
+            message=message,
+            now=self.ctx.clock.now(),
+            generation=meta(cert).get("generation"),
+        )
+        self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
+        if event:
+            self.ctx.recorder.record(cert, type=WARNING, reason=reason, message=message)
+
+
+class SecretConflict(Exception):
+    """A Secret we need to write holds something that is not ours."""
+
+
+def _ref(spec: CertificateSpec) -> dict[str, str]:
+    ref = spec.issuer_ref
+    return {"name": ref.name, "kind": ref.kind, "group": ref.group}
+
+
+def _b64(value: str) -> bytes:
+    return base64.b64decode(value)
+
+
+def _leaf(secret: Mapping[str, Any] | None) -> x509.Certificate | None:
+    pem = secret_bytes(secret, "tls.crt")
+    if not pem:
+        return None
+    try:
+        return load_certificate_chain(pem)[0]
+    except InvalidCertificate:
+        return None
+
+
+def issuing(cert: Mapping[str, Any]) -> bool:
+    return condition_is(cert.get("status") or {}, "Issuing")

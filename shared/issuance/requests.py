@@ -1,0 +1,194 @@
+"""CertificateRequests: building them, reading their state, approving and signing them."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Any, Final, Literal
+
+from shared.certificates.spec import CertificateSpec, format_duration, parse_duration
+from shared.issuers.base import Failed, Issued, Outcome, Pending, SigningRequest
+from shared.issuers.resolve import IssuerUnavailable, resolve
+from shared.kube.errors import Conflict
+from shared.kube.objects import (
+    annotations_of,
+    condition_is,
+    format_time,
+    get_condition,
+    name_of,
+    namespace_of,
+    owner_reference,
+    set_condition,
+)
+from shared.kube.recorder import NORMAL, WARNING
+from shared.kube.resources import CERTIFICATE_REQUESTS
+from shared.pki.csr import InvalidCSR, load_csr
+from shared.runtime import Context
+
+CERTIFICATE_NAME: Final = "cert-manager.io/certificate-name"
+CERTIFICATE_REVISION: Final = "cert-manager.io/certificate-revision"
+PRIVATE_KEY_SECRET_NAME: Final = "cert-manager.io/private-key-secret-name"  # noqa: S105
+APPROVER: Final = "cert-manager.io"
+
+State = Literal["pending", "issued", "failed", "denied"]
+Obj = dict[str, Any]
+
+
+def build_request(
+    certificate: Mapping[str, Any],
+    spec: CertificateSpec,
+    *,
+    name: str,
+    revision: int,
+    csr_pem: bytes,
+    key_secret_name: str,
+) -> Obj:
+    ref = spec.issuer_ref
+    return {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "CertificateRequest",
+        "metadata": {
+            "name": name,
+            "namespace": namespace_of(certificate),
+            "annotations": {
+                CERTIFICATE_NAME: name_of(certificate),
+                CERTIFICATE_REVISION: str(revision),
+                PRIVATE_KEY_SECRET_NAME: key_secret_name,
+            },
+            "labels": dict(spec.secret_template.labels),
+            "ownerReferences": [owner_reference(certificate)],
+        },
+        "spec": {
+            "request": base64.b64encode(csr_pem).decode(),
+            "duration": format_duration(spec.duration),
+            "issuerRef": {"name": ref.name, "kind": ref.kind, "group": ref.group},
+            "isCA": spec.is_ca,
+            "usages": list(spec.usages),
+        },
+    }
+
+
+def state_of(request: Mapping[str, Any]) -> State:
+    status = request.get("status") or {}
+    if condition_is(status, "Denied"):
+        return "denied"
+    ready = get_condition(status, "Ready") or {}
+    if ready.get("status") == "True" and status.get("certificate"):
+        return "issued"
+    if ready.get("reason") in ("Failed", "Denied") and ready.get("status") == "False":
+        return "failed"
+    return "pending"
+
+
+def failure_of(request: Mapping[str, Any]) -> tuple[str, str]:
+    ready = get_condition(request.get("status") or {}, "Ready") or {}
+    return str(ready.get("reason") or "Failed"), str(ready.get("message") or "")
+
+
+def decoded(request: Mapping[str, Any], field: str) -> bytes | None:
+    value = (request.get("status") or {}).get(field)
+    return base64.b64decode(value) if value else None
+
+
+def sign(ctx: Context, request: Obj) -> Obj:
+    """Approve (for our own issuers) and sign a pending request; one status write at most.
+
+    Returns the request as stored afterwards. A 409 means another invocation wrote
+    first: its result is re-read and returned, never overwritten.
+    """
+    for _ in range(5):
+        if state_of(request) != "pending":
+            return request
+        status = dict(request.get("status") or {})
+        now = ctx.clock.now()
+        outcome = _outcome(ctx, request)
+        if not condition_is(status, "Approved"):
+            set_condition(
+                status,
+                kind="Approved",
+                value="True",
+                reason=APPROVER,
+                message="Certificate request has been approved by cert-manager.io",
+                now=now,
+            )
+        if isinstance(outcome, Issued):
+            set_condition(
+                status,
+                kind="Ready",
+                value="True",
+                reason="Issued",
+                message="Certificate fetched from issuer successfully",
+                now=now,
+            )
+            status["certificate"] = base64.b64encode(outcome.chain_pem).decode()
+            if outcome.ca_pem:
+                status["ca"] = base64.b64encode(outcome.ca_pem).decode()
+        elif isinstance(outcome, Failed):
+            set_condition(
+                status,
+                kind="Ready",
+                value="False",
+                reason="Failed",
+                message=outcome.message,
+                now=now,
+            )
+            status["failureTime"] = format_time(now)
+        else:
+            set_condition(
+                status,
+                kind="Ready",
+                value="False",
+                reason="Pending",
+                message=outcome.message,
+                now=now,
+            )
+        if status == (request.get("status") or {}):
+            return request  # still pending for the same reason: nothing to write
+        try:
+            stored = ctx.kube.replace_status(CERTIFICATE_REQUESTS, {**request, "status": status})
+        except Conflict:
+            request = ctx.kube.get(CERTIFICATE_REQUESTS, namespace_of(request), name_of(request))
+            continue
+        if isinstance(outcome, Issued):
+            ctx.recorder.record(
+                stored,
+                type=NORMAL,
+                reason="CertificateIssued",
+                message="Certificate fetched from issuer successfully",
+            )
+        elif isinstance(outcome, Failed):
+            ctx.recorder.record(
+                stored, type=WARNING, reason=outcome.reason, message=outcome.message
+            )
+        return stored
+    return request
+
+
+def _outcome(ctx: Context, request: Mapping[str, Any]) -> Outcome:
+    spec = request.get("spec") or {}
+    try:
+        resolved = resolve(ctx, namespace=namespace_of(request), ref=spec.get("issuerRef") or {})
+    except IssuerUnavailable as error:
+        return Pending(error.reason, error.message)
+    try:
+        csr = load_csr(base64.b64decode(spec.get("request") or ""))
+    except (InvalidCSR, ValueError) as error:
+        return Failed("InvalidCSR", f"Failed to decode CSR in spec.request: {error}")
+    try:
+        duration = parse_duration(str(spec.get("duration") or "2160h"))
+    except ValueError as error:
+        return Failed("InvalidDuration", str(error))
+    signing = SigningRequest(
+        request=request,
+        csr=csr,
+        duration=duration,
+        is_ca=bool(spec.get("isCA")),
+        usages=tuple(spec.get("usages") or ("digital signature", "key encipherment")),
+        now=ctx.clock.now(),
+    )
+    return resolved.issuer_type.sign(resolved.scope, signing)
+
+
+def belongs_to(request: Mapping[str, Any]) -> str | None:
+    """The Certificate a request was made for, from cert-manager's annotation."""
+    return annotations_of(request).get(CERTIFICATE_NAME)

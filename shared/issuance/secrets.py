@@ -1,0 +1,126 @@
+"""The Secret a Certificate is stored in: what it should hold, and writing it safely.
+
+A Secret is only ever replaced by a complete, consistent one (key, chain and CA of
+one issuance) under a resourceVersion precondition; data keys we do not manage are
+kept, so a failure or a concurrent writer can never leave it half-written.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Any, Final
+
+from shared.certificates.secret import build_secret_data, secret_annotations, secret_labels
+from shared.certificates.spec import CertificateSpec
+from shared.kube.errors import NotFound
+from shared.kube.objects import encode_data, meta
+from shared.kube.resources import SECRETS
+from shared.pki.x509 import load_certificate_chain
+from shared.runtime import Context
+
+TLS_TYPE: Final = "kubernetes.io/tls"
+# Data keys we write for some spec; stale ones go when the spec stops asking for them.
+MANAGED_KEYS: Final = frozenset(
+    {
+        "tls.crt",
+        "tls.key",
+        "ca.crt",
+        "key.der",
+        "tls-combined.pem",
+        "keystore.p12",
+        "truststore.p12",
+        "keystore.jks",
+        "truststore.jks",
+    }
+)
+
+Obj = dict[str, Any]
+
+
+class KeystorePasswordMissing(Exception):
+    """A keystore's password Secret is missing or lacks its key; the message says which."""
+
+
+def keystore_passwords(ctx: Context, spec: CertificateSpec) -> dict[str, bytes]:
+    passwords: dict[str, bytes] = {}
+    for kind, store in (("pkcs12", spec.keystores.pkcs12), ("jks", spec.keystores.jks)):
+        if store is None or not store.create:
+            continue
+        if store.password is not None:
+            passwords[kind] = store.password.encode()
+            continue
+        ref = store.password_secret_ref
+        if ref is None:
+            raise KeystorePasswordMissing(f"keystores.{kind} has no password or passwordSecretRef")
+        try:
+            secret = ctx.kube.get(SECRETS, spec.namespace, ref.name)
+        except NotFound:
+            raise KeystorePasswordMissing(
+                f'keystores.{kind}.passwordSecretRef: secrets "{ref.name}" not found'
+            ) from None
+        value = (secret.get("data") or {}).get(ref.key)
+        if value is None:
+            raise KeystorePasswordMissing(
+                f'keystores.{kind}.passwordSecretRef: secret "{ref.name}" has no key {ref.key!r}'
+            )
+        passwords[kind] = base64.b64decode(value)
+    return passwords
+
+
+def desired_secret(
+    ctx: Context,
+    spec: CertificateSpec,
+    *,
+    existing: Mapping[str, Any] | None,
+    key_pem: bytes,
+    chain_pem: bytes,
+    ca_pem: bytes | None,
+) -> Obj:
+    leaf = load_certificate_chain(chain_pem)[0]
+    data = build_secret_data(
+        spec=spec,
+        key_pem=key_pem,
+        chain_pem=chain_pem,
+        ca_pem=ca_pem,
+        keystore_passwords=keystore_passwords(ctx, spec),
+    )
+    old = meta(existing or {})
+    kept = {k: v for k, v in ((existing or {}).get("data") or {}).items() if k not in MANAGED_KEYS}
+    metadata: Obj = {
+        "name": spec.secret_name,
+        "namespace": spec.namespace,
+        "labels": {**(old.get("labels") or {}), **secret_labels(spec)},
+        "annotations": {
+            **(old.get("annotations") or {}),
+            **secret_annotations(spec=spec, leaf=leaf),
+        },
+    }
+    for field in ("resourceVersion", "uid", "ownerReferences", "finalizers"):
+        if field in old:
+            metadata[field] = old[field]
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": metadata,
+        "type": (existing or {}).get("type") or TLS_TYPE,
+        "data": {**kept, **encode_data(data)},
+    }
+
+
+def same_content(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    ma, mb = meta(a), meta(b)
+    return (
+        a.get("data") == b.get("data")
+        and (ma.get("labels") or {}) == (mb.get("labels") or {})
+        and (ma.get("annotations") or {}) == (mb.get("annotations") or {})
+    )
+
+
+def store(ctx: Context, existing: Mapping[str, Any] | None, desired: Obj) -> Obj:
+    """Create, or replace under the existing resourceVersion; no write if nothing changed."""
+    if existing is None:
+        return ctx.kube.create(SECRETS, desired)
+    if same_content(existing, desired):
+        return dict(existing)
+    return ctx.kube.replace(SECRETS, desired)

@@ -1,0 +1,221 @@
+"""A small, typed Kubernetes API client over the `kubernetes` package's transport.
+
+The `kubernetes` package gives us kubeconfig / in-cluster loading, auth refresh and a
+pooled HTTP connection; we speak JSON dicts to it (the generated models are slow and
+not needed) and map every failure to `shared.kube.errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, cast
+
+import urllib3
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.watch.watch import iter_resp_lines
+
+from shared.kube.errors import ApiError, NotFound, Unavailable, from_response
+from shared.kube.resources import Resource
+
+Obj = dict[str, Any]
+
+MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+
+
+def load_configuration(kubeconfig: str | Path | None = None) -> k8s.Configuration:
+    """In-cluster config when running in a Pod, else the kubeconfig (explicit or $KUBECONFIG)."""
+    configuration = k8s.Configuration()
+    if kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        k8s_config.load_incluster_config(client_configuration=configuration)
+    else:
+        path = str(kubeconfig) if kubeconfig else None
+        k8s_config.load_kube_config(config_file=path, client_configuration=configuration)
+    return configuration
+
+
+class Kube:
+    """JSON-in, JSON-out access to the Kubernetes API; thread-safe, one connection pool."""
+
+    def __init__(self, configuration: k8s.Configuration, *, user_agent: str = "certainly") -> None:
+        configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize, 16)
+        self._api = k8s.ApiClient(configuration)
+        self._api.user_agent = user_agent
+
+    @classmethod
+    def from_kubeconfig(
+        cls, kubeconfig: str | Path | None = None, *, user_agent: str = "certainly"
+    ) -> Kube:
+        return cls(load_configuration(kubeconfig), user_agent=user_agent)
+
+    def close(self) -> None:
+        self._api.close()
+
+    # -- transport -----------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        stream: bool = False,
+        timeout: float | None = 30.0,
+    ) -> urllib3.HTTPResponse:
+        try:
+            response = self._api.call_api(
+                path,
+                method,
+                query_params=list((query or {}).items()),
+                header_params={"Accept": "application/json", "Content-Type": content_type},
+                body=body,
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _return_http_data_only=True,
+                _request_timeout=None if stream else timeout,
+            )
+        except k8s.ApiException as error:
+            raise from_response(error.status or 0, error.body) from error
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise Unavailable(0, "Unavailable", f"{method} {path}: {error}") from error
+        return cast(urllib3.HTTPResponse, response)
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Obj:
+        response = self._call(method, path, **kwargs)
+        try:
+            return cast(Obj, json.loads(response.data or b"{}"))
+        finally:
+            response.release_conn()
+
+    # -- verbs ---------------------------------------------------------------------
+
+    def get(self, resource: Resource, namespace: str | None, name: str) -> Obj:
+        return self._json("GET", resource.path(namespace, name))
+
+    def find(self, resource: Resource, namespace: str | None, name: str) -> Obj | None:
+        """Like get, but None when the object does not exist."""
+        try:
+            return self.get(resource, namespace, name)
+        except NotFound:
+            return None
+
+    def list(
+        self,
+        resource: Resource,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        page_size: int = 500,
+    ) -> tuple[list[Obj], str]:
+        """Every matching object (following `continue`), and the list's resourceVersion."""
+        items: list[Obj] = []
+        query: dict[str, str] = {"limit": str(page_size)}
+        if label_selector:
+            query["labelSelector"] = label_selector
+        if field_selector:
+            query["fieldSelector"] = field_selector
+        while True:
+            page = self._json("GET", resource.path(namespace), query=query)
+            kind = resource.kind
+            for item in page.get("items") or []:
+                item.setdefault("apiVersion", resource.api_version)
+                item.setdefault("kind", kind)
+                items.append(item)
+            meta = page.get("metadata") or {}
+            token = meta.get("continue")
+            if not token:
+                return items, str(meta.get("resourceVersion") or "")
+            query["continue"] = token
+
+    def create(self, resource: Resource, obj: Obj) -> Obj:
+        namespace = obj.get("metadata", {}).get("namespace")
+        return self._json("POST", resource.path(namespace), body=obj)
+
+    def replace(self, resource: Resource, obj: Obj) -> Obj:
+        """PUT; the object's metadata.resourceVersion is the precondition (409 if stale)."""
+        meta = obj["metadata"]
+        return self._json("PUT", resource.path(meta.get("namespace"), meta["name"]), body=obj)
+
+    def replace_status(self, resource: Resource, obj: Obj) -> Obj:
+        meta = obj["metadata"]
+        path = resource.path(meta.get("namespace"), meta["name"], "status")
+        return self._json("PUT", path, body=obj)
+
+    def patch(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        name: str,
+        patch: Any,
+        *,
+        content_type: str = MERGE_PATCH,
+        subresource: str = "",
+    ) -> Obj:
+        path = resource.path(namespace, name, subresource)
+        return self._json("PATCH", path, body=patch, content_type=content_type)
+
+    def delete(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        name: str,
+        *,
+        uid: str | None = None,
+        resource_version: str | None = None,
+        propagation: str = "Background",
+    ) -> None:
+        """Delete with optional uid / resourceVersion preconditions (409 when they fail)."""
+        body: Obj = {"kind": "DeleteOptions", "apiVersion": "v1"}
+        body["propagationPolicy"] = propagation
+        preconditions = {
+            k: v for k, v in (("uid", uid), ("resourceVersion", resource_version)) if v
+        }
+        if preconditions:
+            body["preconditions"] = preconditions
+        self._json("DELETE", resource.path(namespace, name), body=body)
+
+    def watch(
+        self,
+        resource: Resource,
+        namespace: str | None = None,
+        *,
+        resource_version: str,
+        label_selector: str | None = None,
+        timeout_seconds: int = 300,
+        bookmarks: bool = True,
+    ) -> Iterator[tuple[str, Obj]]:
+        """Yield (type, object) from a watch; ERROR events raise the ApiError they carry."""
+        query = {
+            "watch": "true",
+            "resourceVersion": resource_version,
+            "timeoutSeconds": str(timeout_seconds),
+            "allowWatchBookmarks": "true" if bookmarks else "false",
+        }
+        if label_selector:
+            query["labelSelector"] = label_selector
+        response = self._call("GET", resource.path(namespace), query=query, stream=True)
+        try:
+            for line in iter_resp_lines(response):
+                if not line:
+                    continue
+                event = json.loads(line)
+                kind, obj = str(event.get("type")), cast(Obj, event.get("object") or {})
+                if kind == "ERROR":
+                    raise from_response(int(obj.get("code") or 500), json.dumps(obj))
+                yield kind, obj
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise Unavailable(0, "Unavailable", f"watch {resource.plural}: {error}") from error
+        finally:
+            # A watch left early still has unread chunks: the connection cannot be reused.
+            response.close()
+            response.release_conn()
+
+
+__all__ = ["JSON_PATCH", "MERGE_PATCH", "ApiError", "Kube", "Obj", "load_configuration"]

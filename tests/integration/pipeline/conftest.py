@@ -1,0 +1,183 @@
+"""A test environment that drives the real functions synchronously, event by event."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from events.routes import ON_CERTIFICATE_CREATED, ON_EXPIRY_TICK, ON_ISSUER_CHANGED
+from events.sinks import Delivery, InProcessSink
+from shared import runtime
+from shared.clock import FakeClock
+from shared.contracts import Action, object_event, ping_event
+from shared.kube.client import Kube, Obj
+from shared.kube.resources import (
+    CERTIFICATES,
+    CLUSTER_ISSUERS,
+    EVENTS,
+    ISSUERS,
+    NAMESPACES,
+    SECRETS,
+    Resource,
+    resource_for,
+)
+from tests.conftest import Cluster
+
+pytestmark = pytest.mark.integration
+
+_SINKS: dict[str, InProcessSink] = {}
+
+
+def sink(target: str) -> InProcessSink:
+    if target not in _SINKS:
+        _SINKS[target] = InProcessSink(target)
+    return _SINKS[target]
+
+
+@dataclass
+class Env:
+    cluster: Cluster
+    kube: Kube
+    clock: FakeClock
+    namespace: str
+    ca_namespace: str = "cert-manager"
+
+    def create(self, obj: Obj) -> Obj:
+        resource = resource_for(obj["apiVersion"], obj["kind"])
+        assert resource is not None, obj["kind"]
+        if resource.namespaced:
+            obj["metadata"].setdefault("namespace", self.namespace)
+        return self.kube.create(resource, obj)
+
+    def get(self, resource: Resource, name: str, namespace: str | None = None) -> Obj:
+        return self.kube.get(resource, namespace or self.namespace, name)
+
+    def find(self, resource: Resource, name: str, namespace: str | None = None) -> Obj | None:
+        return self.kube.find(resource, namespace or self.namespace, name)
+
+    def deliver(
+        self,
+        resource: Resource,
+        name: str,
+        *,
+        namespace: str | None = None,
+        action: Action = "update",
+    ) -> Delivery:
+        ns = None if not resource.namespaced else (namespace or self.namespace)
+        obj = self.kube.get(resource, ns, name)
+        obj.setdefault("apiVersion", resource.api_version)
+        obj.setdefault("kind", resource.kind)
+        return self.deliver_object(obj, action=action)
+
+    def deliver_object(self, obj: Obj, *, action: Action = "update") -> Delivery:
+        target = (
+            ON_ISSUER_CHANGED
+            if obj["kind"] in ("Issuer", "ClusterIssuer")
+            else ON_CERTIFICATE_CREATED
+        )
+        return sink(target).deliver(object_event(action, obj, source="tests"))
+
+    def tick(self) -> Delivery:
+        return sink(ON_EXPIRY_TICK).deliver(ping_event(source="tests"))
+
+    def certificate(self, name: str, **spec: Any) -> Obj:
+        body = {"secretName": f"{name}-tls", "dnsNames": [f"{name}.example.test"], **spec}
+        return self.create(
+            {
+                "apiVersion": "cert-manager.io/v1",
+                "kind": "Certificate",
+                "metadata": {"name": name},
+                "spec": body,
+            }
+        )
+
+    def issue(self, name: str, **spec: Any) -> Obj:
+        """Create a Certificate, deliver its event, and return it once Ready."""
+        self.certificate(name, **spec)
+        delivery = self.deliver(CERTIFICATES, name)
+        assert delivery.ok, delivery
+        cert = self.get(CERTIFICATES, name)
+        assert ready(cert), cert.get("status")
+        return cert
+
+    def ca_issuer(self, name: str = "ca") -> Obj:
+        """A namespaced SelfSigned issuer, a root CA from it, and a Ready CA Issuer."""
+        self.create(
+            {
+                "apiVersion": "cert-manager.io/v1",
+                "kind": "Issuer",
+                "metadata": {"name": f"{name}-root"},
+                "spec": {"selfSigned": {}},
+            }
+        )
+        assert self.deliver(ISSUERS, f"{name}-root").ok
+        self.issue(
+            f"{name}-root-ca",
+            isCA=True,
+            commonName=f"{name} root",
+            dnsNames=[],
+            secretName=f"{name}-root-ca",
+            privateKey={"algorithm": "ECDSA", "size": 256},
+            issuerRef={"name": f"{name}-root", "kind": "Issuer"},
+        )
+        issuer = self.create(
+            {
+                "apiVersion": "cert-manager.io/v1",
+                "kind": "Issuer",
+                "metadata": {"name": name},
+                "spec": {"ca": {"secretName": f"{name}-root-ca"}},
+            }
+        )
+        assert self.deliver(ISSUERS, name).ok
+        return issuer
+
+    def writes(self) -> int:
+        assert self.cluster.api is not None
+        return len(self.cluster.api.requests.writes())
+
+    def events(self, name: str) -> list[Obj]:
+        items, _ = self.kube.list(
+            EVENTS, self.namespace, field_selector=f"involvedObject.name={name}"
+        )
+        return sorted(
+            items, key=lambda e: str(e.get("metadata", {}).get("resourceVersion", "0")).zfill(20)
+        )
+
+
+def ready(obj: Obj) -> bool:
+    for condition in (obj.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Ready":
+            return bool(condition.get("status") == "True")
+    return False
+
+
+def condition(obj: Obj, kind: str) -> dict[str, Any]:
+    for c in (obj.get("status") or {}).get("conditions") or []:
+        if c.get("type") == kind:
+            return dict(c)
+    return {}
+
+
+@pytest.fixture
+def env(cluster: Cluster) -> Iterator[Env]:
+    kube = Kube.from_kubeconfig(cluster.kubeconfig, user_agent="certainly/tests")
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    runtime.install(runtime.Context.build(kube, clock=clock))
+    namespace = f"t-{uuid.uuid4().hex[:8]}"
+    kube.create(
+        NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+    )
+    try:
+        yield Env(cluster=cluster, kube=kube, clock=clock, namespace=namespace)
+    finally:
+        runtime.install(None)
+        kube.delete(NAMESPACES, None, namespace)
+        kube.close()
+
+
+__all__ = ["CERTIFICATES", "CLUSTER_ISSUERS", "ISSUERS", "SECRETS", "Env", "condition", "ready"]
