@@ -1,0 +1,52 @@
+"""A record of every request the local API served, for tests that count API writes."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Final
+
+WRITE_VERBS: Final = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    verb: str  # Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection
+    group: str  # "" for the core group
+    version: str
+    resource: str  # plural, e.g. "secrets", "certificates"
+    subresource: str  # "" or "status"
+    namespace: str  # "" for cluster-scoped
+    name: str
+    code: int  # HTTP status code
+    user_agent: str
+
+
+class RequestLog:
+    """Append-only (bounded) log; appended from the server's loop thread, read from any.
+
+    deque.append and list(deque) are atomic under the GIL, so readers in test
+    threads need no lock.
+    """
+
+    def __init__(self, *, capacity: int = 200_000) -> None:
+        self._records: deque[RequestRecord] = deque(maxlen=capacity)
+
+    def append(self, record: RequestRecord) -> None:
+        self._records.append(record)
+
+    def snapshot(self) -> list[RequestRecord]:
+        return list(self._records)
+
+    def clear(self) -> None:
+        self._records.clear()
+
+    def writes(self) -> list[RequestRecord]:
+        """Successful mutating requests: what 'fewer API writes' is measured in."""
+        return [r for r in self.snapshot() if r.verb in WRITE_VERBS and 200 <= r.code < 300]
+
+
+# The lead's code imports default_crd_dir alongside RequestLog; it lives in crds.
+from events.localapi.crds import default_crd_dir  # noqa: E402
+
+__all__ = ["WRITE_VERBS", "RequestLog", "RequestRecord", "default_crd_dir"]

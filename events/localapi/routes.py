@@ -1,0 +1,652 @@
+"""HTTP surface of the local API: URL layout, query parameters, content negotiation, watches."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import yaml
+from aiohttp import web
+
+from events.localapi import discovery, errors, openapi_docs, protobuf, selectors, tables
+from events.localapi.errors import APIError
+from events.localapi.requestlog import RequestLog, RequestRecord
+from events.localapi.resources import Registry, ResourceType
+from events.localapi.store import Obj, Store, TooOld, WatchEvent
+from events.localapi.verbs import APPLY_PATCH, DeleteOptions, Verbs
+
+log = logging.getLogger(__name__)
+
+JSON: Final = "application/json"
+PUBLIC_PATHS: Final = frozenset({"/version", "/healthz", "/livez", "/readyz"})
+DEFAULT_WATCH_TIMEOUT: Final = 1800.0
+# Sent to a watch's queue when the server shuts down.
+CLOSE: Final = WatchEvent(0, ("", ""), "CLOSE", {}, None)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resource request, parsed from the URL."""
+
+    rt: ResourceType
+    namespace: str
+    name: str
+    subresource: str
+
+
+@dataclass(frozen=True)
+class Filter:
+    namespace: str
+    labels: Callable[[Mapping[str, str]], bool] | None
+    fields: Callable[[Mapping[str, Any]], bool] | None
+
+    def __call__(self, obj: Obj) -> bool:
+        meta = obj["metadata"]
+        if self.namespace and meta.get("namespace") != self.namespace:
+            return False
+        if self.labels is not None and not self.labels(meta.get("labels") or {}):
+            return False
+        return self.fields is None or self.fields(obj)
+
+
+def _dumps(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def json_response(body: Any, status: int = 200) -> web.Response:
+    return web.Response(body=_dumps(body), status=status, content_type=JSON)
+
+
+def _truthy(value: str | None) -> bool:
+    return value is not None and value.lower() in ("1", "true", "yes")
+
+
+def _wants(accept: str, as_kind: str) -> bool:
+    """Whether the Accept header asks for a meta.k8s.io conversion such as Table."""
+    for part in accept.split(","):
+        params = {
+            p.split("=", 1)[0].strip(): p.split("=", 1)[-1].strip() for p in part.split(";")[1:]
+        }
+        if params.get("as") == as_kind and params.get("g") == "meta.k8s.io":
+            return True
+    return False
+
+
+def _strip_type(rt: ResourceType, obj: Obj) -> Obj:
+    # Items of typed built-in lists carry no apiVersion/kind; unstructured (CR) ones do.
+    if rt.custom:
+        return obj
+    return {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+
+
+def _encode_continue(rv: int, namespace: str, name: str) -> str:
+    raw = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": f"{namespace}/{name}\x00"})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_continue(token: str) -> tuple[int, tuple[str, str]]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        namespace, _, name = str(raw["start"]).rstrip("\x00").partition("/")
+        return int(raw["rv"]), (namespace, name)
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise errors.bad_request(f"continue key is not valid: {exc}") from exc
+
+
+class Routes:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        registry: Registry,
+        verbs: Verbs,
+        requests: RequestLog,
+        token: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        bookmark_interval: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.verbs = verbs
+        self.requests = requests
+        self.token = token
+        self.clock = clock
+        self.bookmark_interval = bookmark_interval
+        self.server_address = ""
+        self._watches: set[asyncio.Queue[WatchEvent]] = set()
+
+    def close_watches(self) -> None:
+        for queue in list(self._watches):
+            queue.put_nowait(CLOSE)
+
+    # -- entry point -------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        record = {
+            "verb": request.method.lower(),
+            "group": "",
+            "version": "",
+            "resource": "",
+            "subresource": "",
+            "namespace": "",
+            "name": request.path,
+        }
+        code = 500
+        try:
+            self._authenticate(request)
+            response = await self._dispatch(request, record)
+            code = response.status
+            return response
+        except APIError as exc:
+            code = exc.code
+            return json_response(exc.status(), exc.code)
+        except Exception:
+            log.exception("internal error serving %s %s", request.method, request.path)
+            code = 500
+            return json_response(
+                APIError(
+                    500,
+                    "InternalError",
+                    "an error on the server prevented the request from succeeding",
+                ).status(),
+                500,
+            )
+        finally:
+            self.requests.append(
+                RequestRecord(code=code, user_agent=request.headers.get("User-Agent", ""), **record)
+            )
+
+    def _authenticate(self, request: web.Request) -> None:
+        header = request.headers.get("Authorization", "")
+        if not header and request.path in PUBLIC_PATHS:
+            return  # system:public-info-viewer lets anonymous users read these
+        scheme, _, credential = header.partition(" ")
+        if scheme.lower() != "bearer" or credential.strip() != self.token:
+            raise errors.unauthorized()
+
+    async def _dispatch(self, request: web.Request, record: dict[str, Any]) -> web.StreamResponse:
+        segments = [s for s in request.path.split("/") if s]
+        if not segments:
+            return json_response(
+                {"paths": ["/api", "/api/v1", "/apis", "/openapi/v2", "/openapi/v3", "/version"]}
+            )
+        head = segments[0]
+        if request.path in ("/healthz", "/livez", "/readyz"):
+            return web.Response(text="ok")
+        if head == "version" and len(segments) == 1:
+            return json_response(discovery.VERSION_INFO)
+        if head == "openapi":
+            return self._openapi(request, segments)
+        if head == "api":
+            if len(segments) == 1:
+                return json_response(discovery.api_versions(self.server_address))
+            if segments[1] != "v1":
+                raise errors.page_not_found()
+            group, version, rest = "", "v1", segments[2:]
+        elif head == "apis":
+            if len(segments) == 1:
+                return json_response(discovery.api_group_list(self.registry))
+            if len(segments) == 2:
+                doc = discovery.api_group(self.registry, segments[1])
+                if doc is None:
+                    raise errors.page_not_found()
+                return json_response(doc)
+            group, version, rest = segments[1], segments[2], segments[3:]
+        else:
+            raise errors.page_not_found()
+        if not rest:
+            doc = discovery.api_resource_list(self.registry, group, version)
+            if doc is None:
+                raise errors.page_not_found()
+            return json_response(doc)
+        target = self._target(group, version, rest)
+        verb = self._verb(request, target)
+        record.update(
+            verb=verb,
+            group=group,
+            version=version,
+            resource=target.rt.plural,
+            subresource=target.subresource,
+            namespace=target.namespace,
+            name=target.name,
+        )
+        return await self._serve(request, verb, target)
+
+    def _target(self, group: str, version: str, rest: list[str]) -> Target:
+        if len(rest) >= 3 and rest[0] == "namespaces":
+            rt = self.registry.get(group, version, rest[2])
+            if rt is not None and rt.namespaced and len(rest) <= 5:
+                return Target(
+                    rt, rest[1], rest[3] if len(rest) > 3 else "", rest[4] if len(rest) > 4 else ""
+                )
+        rt = self.registry.get(group, version, rest[0])
+        if rt is None or len(rest) > 3:
+            raise errors.page_not_found()
+        name = rest[1] if len(rest) > 1 else ""
+        sub = rest[2] if len(rest) > 2 else ""
+        if rt.namespaced and name:
+            raise errors.page_not_found()  # a namespaced object needs its namespace
+        if sub and not (sub == "status" and rt.status_subresource):
+            raise errors.page_not_found()
+        return Target(rt, "", name, sub)
+
+    def _verb(self, request: web.Request, target: Target) -> str:
+        method = request.method
+        if target.subresource and target.subresource != "status":
+            raise errors.page_not_found()
+        if target.subresource == "status" and not target.rt.status_subresource:
+            raise errors.page_not_found()
+        if method == "GET":
+            if target.name:
+                return "get"
+            return "watch" if _truthy(request.query.get("watch")) else "list"
+        if target.subresource and method in ("POST", "DELETE"):
+            raise errors.method_not_allowed(method)
+        if method == "POST" and not target.name:
+            return "create"
+        if method == "PUT" and target.name:
+            return "update"
+        if method == "PATCH" and target.name:
+            return "patch"
+        if method == "DELETE":
+            return "delete" if target.name else "deletecollection"
+        raise errors.method_not_allowed(method)
+
+    # -- resource verbs ----------------------------------------------------
+
+    async def _serve(self, request: web.Request, verb: str, target: Target) -> web.StreamResponse:
+        query = request.query
+        validation = query.get("fieldValidation") or "Warn"
+        if validation not in ("Ignore", "Warn", "Strict"):
+            raise errors.bad_request(
+                f"fieldValidation parameter unsupported: {validation}. "
+                "Only Ignore, Warn, and Strict are supported"
+            )
+        self.verbs.field_validation = validation
+        self.verbs.warnings = []
+        response = await self._serve_verb(request, verb, target)
+        if not response.prepared:
+            for warning in self.verbs.warnings:
+                response.headers.add("Warning", f"299 - {json.dumps(warning)}")
+        return response
+
+    async def _serve_verb(
+        self, request: web.Request, verb: str, target: Target
+    ) -> web.StreamResponse:
+        rt, namespace, name = target.rt, target.namespace, target.name
+        query = request.query
+        dry_run = query.get("dryRun") == "All"
+        if verb == "get":
+            return self._render(request, rt, self.verbs.get(rt, namespace, name))
+        if verb == "list":
+            return self._list(request, rt, namespace)
+        if verb == "watch":
+            return await self._watch(request, rt, namespace)
+        if verb == "create":
+            obj = self.verbs.create(rt, namespace, await self._body(request), dry_run=dry_run)
+            return self._render(request, rt, obj, status=201)
+        if verb == "update":
+            obj = self.verbs.update(
+                rt,
+                namespace,
+                name,
+                await self._body(request),
+                subresource=target.subresource,
+                dry_run=dry_run,
+            )
+            return self._render(request, rt, obj)
+        if verb == "patch":
+            content_type = request.content_type
+            body = await self._body(request, yaml_ok=content_type == APPLY_PATCH)
+            existed = self.verbs.store.get(rt.key, namespace, name) is not None
+            obj = self.verbs.patch(
+                rt,
+                namespace,
+                name,
+                content_type,
+                body,
+                subresource=target.subresource,
+                field_manager=query.get("fieldManager", ""),
+                force=_truthy(query.get("force")),
+                dry_run=dry_run,
+            )
+            return self._render(request, rt, obj, status=200 if existed else 201)
+        if verb == "delete":
+            options = await self._delete_options(request)
+            last, gone = self.verbs.delete(rt, namespace, name, options)
+            if gone and not rt.return_deleted_object:
+                details: dict[str, Any] = {
+                    "name": name,
+                    "kind": rt.plural,
+                    "uid": last["metadata"]["uid"],
+                }
+                if rt.group:
+                    details["group"] = rt.group
+                return json_response(
+                    {
+                        "kind": "Status",
+                        "apiVersion": "v1",
+                        "metadata": {},
+                        "status": "Success",
+                        "details": details,
+                    }
+                )
+            return self._render(request, rt, last)
+        # deletecollection
+        options = await self._delete_options(request)
+        selected = [
+            o
+            for o in self.store.items(rt.key, namespace)
+            if self._filter(request, rt, namespace)(o)
+        ]
+        deleted = self.verbs.delete_collection(rt, namespace, selected, options)
+        return json_response(
+            {
+                "kind": rt.list_kind_name,
+                "apiVersion": rt.group_version,
+                "metadata": {"resourceVersion": str(self.store.rv)},
+                "items": [_strip_type(rt, o) for o in deleted],
+            }
+        )
+
+    async def _body(self, request: web.Request, *, yaml_ok: bool = False) -> Any:
+        raw = await request.read()
+        if not raw:
+            raise errors.bad_request("the body of the request is empty")
+        if request.content_type == protobuf.MEDIA_TYPE:
+            try:
+                return protobuf.decode(raw)
+            except protobuf.ProtobufError as exc:
+                raise errors.APIError(415, "UnsupportedMediaType", str(exc)) from exc
+        try:
+            if yaml_ok:
+                return yaml.safe_load(raw)
+            return json.loads(raw)
+        except (ValueError, yaml.YAMLError) as exc:
+            raise errors.bad_request(
+                f"the body of the request was in an unknown format: {exc}"
+            ) from exc
+
+    async def _delete_options(self, request: web.Request) -> DeleteOptions:
+        query = request.query
+        body: dict[str, Any] = {}
+        raw = await request.read()
+        if raw:
+            try:
+                parsed = json.loads(raw)
+            except ValueError as exc:
+                raise errors.bad_request(f"invalid DeleteOptions: {exc}") from exc
+            if isinstance(parsed, dict):
+                body = parsed
+        preconditions = body.get("preconditions") or {}
+        dry_run: list[str] = list(body.get("dryRun") or query.getall("dryRun", None) or [])
+        propagation = body.get("propagationPolicy") or query.get("propagationPolicy", "")
+        if body.get("orphanDependents") is True or query.get("orphanDependents") == "true":
+            propagation = propagation or "Orphan"
+        if propagation not in ("", "Background", "Foreground", "Orphan"):
+            raise errors.bad_request(f"unsupported propagationPolicy {propagation!r}")
+        return DeleteOptions(
+            propagation=propagation,
+            uid=str(preconditions.get("uid") or ""),
+            resource_version=str(preconditions.get("resourceVersion") or ""),
+            dry_run="All" in dry_run,
+        )
+
+    def _filter(self, request: web.Request, rt: ResourceType, namespace: str) -> Filter:
+        query = request.query
+        try:
+            labels = (
+                selectors.parse_label_selector(query["labelSelector"])
+                if query.get("labelSelector")
+                else None
+            )
+            fields = (
+                selectors.parse_field_selector(query["fieldSelector"], kind=rt.kind)
+                if query.get("fieldSelector")
+                else None
+            )
+        except selectors.SelectorError as exc:
+            raise errors.bad_request(str(exc)) from exc
+        return Filter(namespace, labels, fields)
+
+    def _render(
+        self, request: web.Request, rt: ResourceType, obj: Obj, *, status: int = 200
+    ) -> web.Response:
+        accept = request.headers.get("Accept", "")
+        if accept and accept != JSON and "as=" in accept:
+            if _wants(accept, "Table"):
+                body = tables.table(
+                    rt,
+                    [obj],
+                    include_object=request.query.get("includeObject", "Metadata"),
+                    now=self.clock(),
+                    list_meta={"resourceVersion": obj["metadata"].get("resourceVersion", "")},
+                )
+                return json_response(body, status)
+            if _wants(accept, "PartialObjectMetadata"):
+                return json_response(
+                    {
+                        "kind": "PartialObjectMetadata",
+                        "apiVersion": "meta.k8s.io/v1",
+                        "metadata": obj["metadata"],
+                    },
+                    status,
+                )
+        return json_response(obj, status)
+
+    def _list(self, request: web.Request, rt: ResourceType, namespace: str) -> web.Response:
+        query = request.query
+        matches = self._filter(request, rt, namespace)
+        list_rv = self.store.rv
+        items = self.store.items(rt.key, namespace)
+        token = query.get("continue", "")
+        if token:
+            list_rv, start = _decode_continue(token)
+            items = [
+                o
+                for o in items
+                if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > start
+            ]
+        selected = [o for o in items if matches(o)]
+        meta: dict[str, Any] = {"resourceVersion": str(list_rv)}
+        limit = int(query.get("limit", "0") or 0)
+        if limit > 0 and len(selected) > limit:
+            last = selected[limit - 1]["metadata"]
+            meta["continue"] = _encode_continue(list_rv, last.get("namespace", ""), last["name"])
+            meta["remainingItemCount"] = len(selected) - limit
+            selected = selected[:limit]
+        accept = request.headers.get("Accept", "")
+        if "as=" in accept:
+            if _wants(accept, "Table"):
+                return json_response(
+                    tables.table(
+                        rt,
+                        selected,
+                        include_object=query.get("includeObject", "Metadata"),
+                        now=self.clock(),
+                        list_meta=meta,
+                    )
+                )
+            if _wants(accept, "PartialObjectMetadataList"):
+                return json_response(
+                    {
+                        "kind": "PartialObjectMetadataList",
+                        "apiVersion": "meta.k8s.io/v1",
+                        "metadata": meta,
+                        "items": [
+                            {
+                                "kind": "PartialObjectMetadata",
+                                "apiVersion": "meta.k8s.io/v1",
+                                "metadata": o["metadata"],
+                            }
+                            for o in selected
+                        ],
+                    }
+                )
+        return json_response(
+            {
+                "kind": rt.list_kind_name,
+                "apiVersion": rt.group_version,
+                "metadata": meta,
+                "items": [_strip_type(rt, o) for o in selected],
+            }
+        )
+
+    # -- watch -------------------------------------------------------------
+
+    async def _watch(
+        self, request: web.Request, rt: ResourceType, namespace: str
+    ) -> web.StreamResponse:
+        query = request.query
+        matches = self._filter(request, rt, namespace)
+        as_table = _wants(request.headers.get("Accept", ""), "Table")
+        include = query.get("includeObject", "Metadata")
+        bookmarks = _truthy(query.get("allowWatchBookmarks"))
+        initial_events = _truthy(query.get("sendInitialEvents"))
+        timeout = float(query.get("timeoutSeconds") or DEFAULT_WATCH_TIMEOUT)
+        rv_text = query.get("resourceVersion", "")
+
+        # Subscribe and take the backlog with no await in between: nothing is missed.
+        queue = self.store.subscribe(rt.key)
+        self._watches.add(queue)
+        try:
+            backlog: list[dict[str, Any]] = []
+            last_rv = self.store.rv
+            if rv_text in ("", "0") or initial_events:
+                backlog = [
+                    {"type": "ADDED", "object": o}
+                    for o in self.store.items(rt.key, namespace)
+                    if matches(o)
+                ]
+            else:
+                try:
+                    since = int(rv_text)
+                except ValueError as exc:
+                    raise errors.bad_request(f"invalid resource version: {rv_text!r}") from exc
+                try:
+                    events = self.store.since(rt.key, since)
+                except TooOld as exc:
+                    events = []
+                    backlog = [{"type": "ERROR", "object": errors.expired(str(exc)).status()}]
+                for event in events:
+                    shown = _translate(event, matches)
+                    if shown is not None:
+                        backlog.append(shown)
+            if initial_events and bookmarks:
+                backlog.append(self._bookmark(rt, last_rv, initial_end=True))
+
+            response = web.StreamResponse(
+                headers={"Content-Type": JSON, "Cache-Control": "no-cache"}
+            )
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            first = True
+            for shown in backlog:
+                await response.write(
+                    self._encode(rt, shown, as_table=as_table, include=include, first=first)
+                )
+                first = False
+                if shown["type"] == "ERROR":
+                    await response.write_eof()
+                    return response
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while True:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                wait = min(remaining, self.bookmark_interval) if bookmarks else remaining
+                try:
+                    event = await asyncio.wait_for(queue.get(), wait)
+                except TimeoutError:
+                    if bookmarks and loop.time() < deadline:
+                        await response.write(
+                            self._encode(
+                                rt,
+                                self._bookmark(rt, self.store.rv),
+                                as_table=False,
+                                include=include,
+                                first=False,
+                            )
+                        )
+                    continue
+                if event is CLOSE:
+                    break
+                if event.rv <= last_rv:
+                    continue
+                shown = _translate(event, matches)
+                if shown is None:
+                    continue
+                await response.write(
+                    self._encode(rt, shown, as_table=as_table, include=include, first=first)
+                )
+                first = False
+            await response.write_eof()
+            return response
+        except (ConnectionResetError, asyncio.CancelledError):
+            raise
+        finally:
+            self.store.unsubscribe(rt.key, queue)
+            self._watches.discard(queue)
+
+    def _bookmark(self, rt: ResourceType, rv: int, *, initial_end: bool = False) -> dict[str, Any]:
+        meta: dict[str, Any] = {"resourceVersion": str(rv)}
+        if initial_end:
+            meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+        return {
+            "type": "BOOKMARK",
+            "object": {"kind": rt.kind, "apiVersion": rt.group_version, "metadata": meta},
+        }
+
+    def _encode(
+        self, rt: ResourceType, shown: dict[str, Any], *, as_table: bool, include: str, first: bool
+    ) -> bytes:
+        if as_table and shown["type"] in ("ADDED", "MODIFIED", "DELETED"):
+            obj = shown["object"]
+            shown = {
+                "type": shown["type"],
+                "object": tables.table(
+                    rt,
+                    [obj],
+                    include_object=include,
+                    now=self.clock(),
+                    list_meta={"resourceVersion": obj["metadata"].get("resourceVersion", "")},
+                    headers=first,
+                ),
+            }
+        return _dumps(shown) + b"\n"
+
+    # -- openapi -----------------------------------------------------------
+
+    def _openapi(self, request: web.Request, segments: list[str]) -> web.Response:
+        if segments == ["openapi", "v3"]:
+            return json_response(openapi_docs.v3_index(self.registry))
+        if len(segments) >= 3 and segments[1] == "v3":
+            doc = openapi_docs.v3_document(self.registry, "/".join(segments[2:]))
+            if doc is not None:
+                return json_response(doc)
+        raise errors.page_not_found()
+
+
+def _translate(event: WatchEvent, matches: Filter) -> dict[str, Any] | None:
+    """The event a filtered watch shows: objects leaving the filter look DELETED."""
+    new_ok = matches(event.obj)
+    if event.type == "ADDED":
+        return {"type": "ADDED", "object": event.obj} if new_ok else None
+    old_ok = event.old is not None and matches(event.old)
+    if event.type == "DELETED":
+        return {"type": "DELETED", "object": event.obj} if (old_ok or new_ok) else None
+    if new_ok and old_ok:
+        return {"type": "MODIFIED", "object": event.obj}
+    if new_ok:
+        return {"type": "ADDED", "object": event.obj}
+    if old_ok:
+        return {"type": "DELETED", "object": event.obj}
+    return None

@@ -1,0 +1,245 @@
+"""LocalAPI: the embedded Kubernetes API server, over plain http on 127.0.0.1.
+
+It serves from one asyncio loop (its own thread via start(), or the caller's
+via serve_until()), so the store needs no locks.
+
+Two listeners share one app: `url` (plain http, the bearer token required) and
+`tls_url`, which the kubeconfig names because client-go never sends
+credentials to a plain-http server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import secrets
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+from aiohttp import web
+
+from events.localapi.crds import default_crd_dir, load_crds
+from events.localapi.persistence import State, StoredObject, read_state, write_state
+from events.localapi.requestlog import RequestLog
+from events.localapi.resources import CRD_RESOURCE, NAMESPACES, Registry
+from events.localapi.routes import Routes
+from events.localapi.store import Store, WatchEvent
+from events.localapi.tls import make_serving_certificate
+from events.localapi.verbs import Verbs
+
+__all__ = ["LocalAPI", "default_crd_dir"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_NAMESPACES: Final = ("default", "kube-system", "kube-public", "cert-manager")
+SAVE_DELAY: Final = 0.2  # seconds: state writes are debounced
+
+
+class LocalAPI:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        state_file: Path | None = None,
+        crd_dir: Path | None = None,
+        namespaces: Sequence[str] = DEFAULT_NAMESPACES,
+        watch_history: int = 20000,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.host = host
+        self.token = token or secrets.token_urlsafe(32)
+        self.state_file = state_file
+        self.crd_dir = crd_dir if crd_dir is not None else default_crd_dir()
+        self.namespaces = tuple(namespaces)
+        self.requests = RequestLog()
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.port: int = self._socket.getsockname()[1]
+        self._tls_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._tls_socket.bind((host, 0))
+        self.tls_port: int = self._tls_socket.getsockname()[1]
+        self._serving = make_serving_certificate(host)
+        self._store = Store(history=watch_history)
+        self._registry = Registry()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._verbs = Verbs(
+            store=self._store, registry=self._registry, clock=clock, schedule=self._schedule
+        )
+        self._routes = Routes(
+            store=self._store,
+            registry=self._registry,
+            verbs=self._verbs,
+            requests=self.requests,
+            token=self.token,
+            clock=clock,
+        )
+        self._routes.server_address = f"{host}:{self.port}"
+        self._save_pending: asyncio.TimerHandle | None = None
+        self._thread: threading.Thread | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def tls_url(self) -> str:
+        return f"https://{self.host}:{self.tls_port}"
+
+    @property
+    def ca_pem(self) -> bytes:
+        """The CA that signed the TLS listener's certificate."""
+        return self._serving.ca_pem
+
+    def __repr__(self) -> str:  # never show the token
+        return f"LocalAPI(url={self.url!r})"
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> None:
+        """Serve in a background thread; returns once listening."""
+        if self._thread is not None:
+            raise RuntimeError("LocalAPI already started")
+        self._thread = threading.Thread(target=self._run, name="certainly-localapi", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._failure is not None:
+            raise RuntimeError("LocalAPI failed to start") from self._failure
+
+    def stop(self) -> None:
+        """Stop serving and flush the state file."""
+        thread, loop, stop = self._thread, self._loop, self._stop
+        if thread is None or loop is None or stop is None:
+            return
+        loop.call_soon_threadsafe(stop.set)
+        thread.join()
+        self._thread = None
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:
+            self._failure = exc
+            self._ready.set()
+            raise
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        await self.serve_until(self._stop)
+
+    async def serve_until(self, stop: asyncio.Event) -> None:
+        """Serve on the running loop until stop is set (foreground use by the CLI)."""
+        self._loop = asyncio.get_running_loop()
+        self._bootstrap()
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._routes.handle)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        await web.SockSite(runner, self._socket).start()
+        await web.SockSite(runner, self._tls_socket, ssl_context=self._serving.context).start()
+        self._ready.set()
+        try:
+            await stop.wait()
+        finally:
+            self._routes.close_watches()
+            await runner.cleanup()
+            if self._save_pending is not None:
+                self._save_pending.cancel()
+            self._save()
+
+    def _schedule(self, work: Callable[[], None]) -> None:
+        def guarded() -> None:
+            try:
+                work()
+            except Exception:
+                log.exception("background work failed")
+
+        if self._loop is not None:
+            self._loop.call_soon(guarded)
+        else:
+            guarded()
+
+    # -- state -------------------------------------------------------------
+
+    def _bootstrap(self) -> None:
+        if self.state_file is not None:
+            state = read_state(self.state_file)
+            if state is not None:
+                self._restore(state)
+            self._store.on_change.append(self._changed)
+        for name in self.namespaces:
+            if self._store.get(NAMESPACES.key, "", name) is None:
+                self._verbs.create(NAMESPACES, "", {"metadata": {"name": name}})
+        for crd in load_crds(self.crd_dir):
+            self._install(crd)
+
+    def _install(self, crd: dict[str, Any]) -> None:
+        name = crd["metadata"]["name"]
+        existing = self._store.get(CRD_RESOURCE.key, "", name)
+        if existing is None:
+            self._verbs.create(CRD_RESOURCE, "", crd)
+        elif existing.get("spec") != crd.get("spec"):
+            self._verbs.update(CRD_RESOURCE, "", name, {**existing, "spec": crd["spec"]})
+
+    def _restore(self, state: State) -> None:
+        self._store.rv = state["resourceVersion"]
+        for item in state["objects"]:
+            key = (item["group"], item["resource"])
+            self._store.load(key, item["object"])
+            if key == CRD_RESOURCE.key:
+                self._registry.install_crd(item["object"])
+
+    def _changed(self, event: WatchEvent) -> None:
+        del event
+        if self._save_pending is None and self._loop is not None:
+            self._save_pending = self._loop.call_later(SAVE_DELAY, self._save)
+
+    def _save(self) -> None:
+        self._save_pending = None
+        if self.state_file is None:
+            return
+        objects = [
+            StoredObject(group=group, resource=plural, object=obj)
+            for (group, plural), obj in self._store.all_items()
+        ]
+        write_state(self.state_file, State(resourceVersion=self._store.rv, objects=objects))
+
+    # -- clients -----------------------------------------------------------
+
+    def write_kubeconfig(self, path: Path, *, context: str = "certainly-local") -> None:
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": context,
+                    "cluster": {
+                        "server": self.tls_url,
+                        "certificate-authority-data": base64.b64encode(self.ca_pem).decode(),
+                    },
+                }
+            ],
+            "users": [{"name": context, "user": {"token": self.token}}],
+            "contexts": [
+                {
+                    "name": context,
+                    "context": {"cluster": context, "user": context, "namespace": "default"},
+                }
+            ],
+            "current-context": context,
+            "preferences": {},
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")

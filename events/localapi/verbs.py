@@ -1,0 +1,842 @@
+"""The write semantics of kube-apiserver's registry: create, update, patch, delete.
+
+Objects arriving here are freshly decoded request bodies, so they may be
+mutated; objects taken from the store are shared and never mutated (copy first).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import re
+import secrets
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from events.localapi import apply as ssa
+from events.localapi import errors, openapi, patching
+from events.localapi.errors import APIError, StatusCause
+from events.localapi.resources import CRD_RESOURCE, NAMESPACES, Registry, ResourceType
+from events.localapi.store import Obj, Store
+
+MERGE_PATCH: Final = "application/merge-patch+json"
+JSON_PATCH: Final = "application/json-patch+json"
+STRATEGIC_PATCH: Final = "application/strategic-merge-patch+json"
+APPLY_PATCH: Final = "application/apply-patch+yaml"
+CR_PATCH_TYPES: Final = (JSON_PATCH, MERGE_PATCH, APPLY_PATCH)
+
+FOREGROUND: Final = "foregroundDeletion"
+ORPHAN: Final = "orphan"
+NAMESPACE_FINALIZER: Final = "kubernetes"
+
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_NAME_SUFFIX_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"  # as apiserver's generateName
+# Metadata a client cannot set or change through create/update.
+_SYSTEM_META: Final = (
+    "uid",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+)
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class DeleteOptions:
+    propagation: str = ""  # "", Background, Foreground, Orphan
+    uid: str = ""  # preconditions
+    resource_version: str = ""
+    dry_run: bool = False
+
+
+class Verbs:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        registry: Registry,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        schedule: Callable[[Callable[[], None]], None],
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        # Per-request settings, set by the HTTP layer before each call (one loop thread).
+        self.field_validation = "Warn"
+        self.warnings: list[str] = []
+        self.clock = clock
+        # Runs garbage collection after the current request has been answered.
+        self.schedule = schedule
+
+    # -- reads -------------------------------------------------------------
+
+    def get(self, rt: ResourceType, namespace: str, name: str) -> Obj:
+        obj = self.store.get(rt.key, namespace, name)
+        if obj is None:
+            raise errors.not_found(rt.qualified, name)
+        return obj
+
+    # -- create ------------------------------------------------------------
+
+    def create(self, rt: ResourceType, namespace: str, body: Any, *, dry_run: bool = False) -> Obj:
+        obj = self._decode(rt, namespace, body)
+        meta = obj["metadata"]
+        if not meta.get("name"):
+            if not meta.get("generateName"):
+                raise errors.invalid(
+                    rt.qualified,
+                    "",
+                    [
+                        _cause(
+                            "FieldValueRequired",
+                            "metadata.name",
+                            "Required value: name or generateName is required",
+                        )
+                    ],
+                )
+            meta["name"] = self._generate_name(rt, namespace, meta["generateName"])
+        name = meta["name"]
+        self._validate_name(rt, name)
+        if rt.namespaced:
+            self._require_namespace(rt, namespace, name)
+        if self.store.get(rt.key, namespace, name) is not None:
+            raise errors.already_exists(rt.qualified, name)
+        for key in (*_SYSTEM_META, "resourceVersion", "generation", "managedFields"):
+            meta.pop(key, None)
+        if rt.status_subresource and rt.custom:
+            obj.pop("status", None)
+        self._prepare_builtin(rt, obj, None)
+        self._validate_schema(rt, obj)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = timestamp(self.clock())
+        if rt.generation:
+            meta["generation"] = 1
+        if rt.key == CRD_RESOURCE.key:
+            self._accept_crd(obj)
+        if dry_run:
+            meta["resourceVersion"] = str(self.store.rv)
+            return obj
+        meta["resourceVersion"] = str(self.store.next_rv())
+        self.store.put(rt.key, obj)
+        if rt.key == CRD_RESOURCE.key:
+            self.registry.install_crd(obj)
+        return obj
+
+    def _generate_name(self, rt: ResourceType, namespace: str, prefix: str) -> str:
+        for _ in range(8):
+            suffix = "".join(secrets.choice(_NAME_SUFFIX_ALPHABET) for _ in range(5))
+            name = prefix[:58] + suffix
+            if self.store.get(rt.key, namespace, name) is None:
+                return name
+        raise errors.already_exists(rt.qualified, prefix)
+
+    # -- update ------------------------------------------------------------
+
+    def update(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        body: Any,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+        managed_fields: list[Any] | None = None,
+    ) -> Obj:
+        obj = self._decode(rt, namespace, body)
+        meta = obj["metadata"]
+        if meta.get("name", name) != name:
+            raise errors.bad_request(
+                f"the name of the object ({meta['name']}) does not match the name on the URL "
+                f"({name})"
+            )
+        meta["name"] = name
+        existing = self.store.get(rt.key, namespace, name)
+        if existing is None:
+            if rt.create_on_update and not subresource:
+                return self.create(rt, namespace, obj, dry_run=dry_run)
+            raise errors.not_found(rt.qualified, name)
+        sent_rv = meta.get("resourceVersion")
+        if sent_rv and sent_rv != existing["metadata"]["resourceVersion"]:
+            raise errors.stale(rt.qualified, name)
+        if subresource == "status":
+            # The status endpoint takes nothing but status from the request.
+            new = {**existing}
+            if "status" in obj:
+                new["status"] = obj["status"]
+            else:
+                new.pop("status", None)
+            new["metadata"] = dict(existing["metadata"])
+        else:
+            new = obj
+            if rt.status_subresource:
+                if "status" in existing:
+                    new["status"] = existing["status"]
+                else:
+                    new.pop("status", None)
+            self._keep_system_meta(rt, new, existing)
+            self._prepare_builtin(rt, new, existing)
+        if managed_fields is not None:
+            new["metadata"]["managedFields"] = managed_fields
+        self._validate_schema(rt, new)
+        return self._commit_update(rt, new, existing, dry_run=dry_run)
+
+    def _keep_system_meta(self, rt: ResourceType, new: Obj, existing: Obj) -> None:
+        meta = new["metadata"]
+        old_meta = existing["metadata"]
+        for key in _SYSTEM_META:
+            if key in old_meta:
+                meta[key] = old_meta[key]
+            else:
+                meta.pop(key, None)
+        meta.pop("managedFields", None)
+        if "managedFields" in old_meta:
+            meta["managedFields"] = old_meta["managedFields"]
+        if "deletionTimestamp" in old_meta:
+            added = set(meta.get("finalizers") or ()) - set(old_meta.get("finalizers") or ())
+            if added:
+                raise errors.invalid(
+                    rt.qualified,
+                    meta["name"],
+                    [
+                        _cause(
+                            "FieldValueForbidden",
+                            "metadata.finalizers",
+                            "Forbidden: no new finalizers can be added if the object is being "
+                            "deleted, "
+                            f"found new finalizers {_go_list(sorted(added))}",
+                        )
+                    ],
+                )
+
+    def _commit_update(self, rt: ResourceType, new: Obj, existing: Obj, *, dry_run: bool) -> Obj:
+        meta = new["metadata"]
+        old_meta = existing["metadata"]
+        meta["resourceVersion"] = old_meta["resourceVersion"]
+        if rt.generation:
+            meta["generation"] = old_meta.get("generation", 1)
+            if _spec_of(new, rt) != _spec_of(existing, rt):
+                meta["generation"] += 1
+        if new == existing:
+            return existing  # kube-apiserver skips writes that change nothing
+        if dry_run:
+            return new
+        meta["resourceVersion"] = str(self.store.next_rv())
+        self.store.put(rt.key, new)
+        if rt.key == CRD_RESOURCE.key:
+            self.registry.install_crd(new)
+        if "deletionTimestamp" in meta and not meta.get("finalizers"):
+            self._remove(rt, new)
+        return new
+
+    # -- patch -------------------------------------------------------------
+
+    def patch(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        content_type: str,
+        patch: Any,
+        *,
+        subresource: str = "",
+        field_manager: str = "",
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> Obj:
+        if content_type == APPLY_PATCH:
+            return self.apply(
+                rt,
+                namespace,
+                name,
+                patch,
+                subresource=subresource,
+                field_manager=field_manager,
+                force=force,
+                dry_run=dry_run,
+            )
+        existing = self.get(rt, namespace, name)
+        current = copy.deepcopy(existing)
+        try:
+            if content_type == MERGE_PATCH:
+                if not isinstance(patch, dict):
+                    raise errors.bad_request("merge patch must be a JSON object")
+                patched = patching.merge_patch(current, patch)
+            elif content_type == JSON_PATCH:
+                if not isinstance(patch, list):
+                    raise errors.bad_request("json patch must be a JSON array of operations")
+                patched = patching.json_patch(current, patch)
+            elif content_type == STRATEGIC_PATCH:
+                if rt.custom:
+                    raise errors.unsupported_media_type(CR_PATCH_TYPES)
+                if not isinstance(patch, dict):
+                    raise errors.bad_request("strategic merge patch must be a JSON object")
+                patched = patching.strategic_merge_patch(current, patch, kind=rt.kind)
+            else:
+                raise errors.unsupported_media_type(
+                    CR_PATCH_TYPES if rt.custom else (*CR_PATCH_TYPES, STRATEGIC_PATCH)
+                )
+        except patching.PatchError as exc:
+            raise errors.APIError(422, "Invalid", str(exc)) from exc
+        if not isinstance(patched, dict):
+            raise errors.bad_request("the patched object is not a JSON object")
+        return self.update(rt, namespace, name, patched, subresource=subresource, dry_run=dry_run)
+
+    def apply(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        applied: Any,
+        *,
+        subresource: str,
+        field_manager: str,
+        force: bool,
+        dry_run: bool,
+    ) -> Obj:
+        """Server-side apply: creates, or merges the applied configuration in.
+
+        Fields this manager applied before and no longer applies are removed;
+        a field another apply manager set to a different value is a conflict
+        unless forced. (Update-operation ownership is not tracked.)
+        """
+        if not field_manager:
+            raise errors.invalid(
+                errors.Qualified("meta.k8s.io", "", "PatchOptions"),
+                "",
+                [
+                    _cause(
+                        "FieldValueRequired",
+                        "fieldManager",
+                        "Required value: is required for apply patch",
+                    )
+                ],
+            )
+        if not isinstance(applied, dict):
+            raise errors.bad_request("apply patch must be an object")
+        existing = self.store.get(rt.key, namespace, name)
+        stamp = timestamp(self.clock())
+        if existing is None:
+            if subresource:
+                raise errors.not_found(rt.qualified, name)
+            obj = copy.deepcopy(applied)
+            obj.setdefault("metadata", {})["name"] = name
+            obj["metadata"]["managedFields"] = [
+                ssa.managed_entry(field_manager, applied, rt.group_version, stamp, subresource)
+            ]
+            created = self.create(rt, namespace, obj, dry_run=dry_run)
+            return created
+        merged = ssa.merge_apply(
+            existing,
+            applied,
+            manager=field_manager,
+            force=force,
+            api_version=rt.group_version,
+            stamp=stamp,
+            subresource=subresource,
+            what=rt.qualified,
+            kind=rt.kind,
+        )
+        return self.update(
+            rt,
+            namespace,
+            name,
+            merged,
+            subresource=subresource,
+            dry_run=dry_run,
+            managed_fields=merged["metadata"].get("managedFields"),
+        )
+
+    # -- delete ------------------------------------------------------------
+
+    def delete(
+        self, rt: ResourceType, namespace: str, name: str, options: DeleteOptions
+    ) -> tuple[Obj, bool]:
+        """Returns (last state, gone): gone is False while finalizers hold the object."""
+        existing = self.get(rt, namespace, name)
+        meta = existing["metadata"]
+        if options.uid and options.uid != meta["uid"]:
+            raise errors.conflict(
+                rt.qualified,
+                name,
+                f"Precondition failed: UID in precondition: {options.uid}, "
+                f"UID in object meta: {meta['uid']}",
+            )
+        if options.resource_version and options.resource_version != meta["resourceVersion"]:
+            raise errors.conflict(
+                rt.qualified,
+                name,
+                "Precondition failed: ResourceVersion in precondition: "
+                f"{options.resource_version}, "
+                f"ResourceVersion in object meta: {meta['resourceVersion']}",
+            )
+        finalizers = list(meta.get("finalizers") or ())
+        if options.propagation == "Foreground" and FOREGROUND not in finalizers:
+            finalizers.append(FOREGROUND)
+        elif options.propagation == "Orphan" and ORPHAN not in finalizers:
+            finalizers.append(ORPHAN)
+        if rt.key == NAMESPACES.key:
+            return self._delete_namespace(existing, finalizers, dry_run=options.dry_run), False
+        if not finalizers:
+            if options.dry_run:
+                return existing, True
+            return self._remove(rt, existing), True
+        if "deletionTimestamp" in meta and finalizers == list(meta.get("finalizers") or ()):
+            return existing, False
+        new_meta = {**meta, "finalizers": finalizers}
+        new_meta.setdefault("deletionTimestamp", timestamp(self.clock()))
+        new_meta.setdefault("deletionGracePeriodSeconds", 0)
+        if options.dry_run:
+            return {**existing, "metadata": new_meta}, False
+        new_meta["resourceVersion"] = str(self.store.next_rv())
+        new = {**existing, "metadata": new_meta}
+        self.store.put(rt.key, new)
+        uid = meta["uid"]
+        if FOREGROUND in finalizers or ORPHAN in finalizers:
+            self.schedule(lambda: self.collect_garbage(uid))
+        return new, False
+
+    def delete_collection(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        selected: list[Obj],
+        options: DeleteOptions,
+    ) -> list[Obj]:
+        deleted: list[Obj] = []
+        for obj in selected:
+            meta = obj["metadata"]
+            try:
+                last, _ = self.delete(rt, meta.get("namespace", namespace), meta["name"], options)
+            except errors.APIError as exc:
+                if exc.code != 404:
+                    raise
+                continue
+            deleted.append(last)
+        return deleted
+
+    def _remove(self, rt: ResourceType, obj: Obj) -> Obj:
+        event = self.store.remove(rt.key, obj)
+        meta = obj["metadata"]
+        if rt.key == CRD_RESOURCE.key:
+            for gone in self.registry.remove_crd(meta["name"]):
+                for item in self.store.items(gone.key):
+                    self.store.remove(gone.key, item)
+        uid = meta["uid"]
+        owners = [ref.get("uid", "") for ref in meta.get("ownerReferences") or ()]
+        namespace = meta.get("namespace", "")
+        self.schedule(lambda: self._after_removal(uid, owners, namespace))
+        return event.obj
+
+    # -- garbage collection, as the GC and namespace controllers do -------
+
+    def _after_removal(self, uid: str, owners: list[str], namespace: str) -> None:
+        self.collect_garbage(uid)
+        for owner_uid in owners:
+            self.collect_garbage(owner_uid)
+        if namespace:
+            self.finish_namespace(namespace)
+
+    def _find_uid(self, uid: str) -> tuple[ResourceType, Obj] | None:
+        for key, obj in self.store.all_items():
+            if obj["metadata"].get("uid") == uid:
+                rt = self.registry.kind_of(*key)
+                if rt is not None:
+                    return rt, obj
+        return None
+
+    def _dependents(self, uid: str) -> list[tuple[ResourceType, Obj]]:
+        found: list[tuple[ResourceType, Obj]] = []
+        for key, obj in self.store.all_items():
+            refs = obj["metadata"].get("ownerReferences") or ()
+            if any(ref.get("uid") == uid for ref in refs):
+                rt = self.registry.kind_of(*key)
+                if rt is not None:
+                    found.append((rt, obj))
+        return found
+
+    def collect_garbage(self, uid: str) -> None:
+        """Settle the dependents of uid according to its state (gone, foreground, orphan)."""
+        if not uid:
+            return
+        owner = self._find_uid(uid)
+        dependents = self._dependents(uid)
+        if owner is None:
+            live = {obj["metadata"]["uid"] for _, obj in self.store.all_items()}
+            for rt, dep in dependents:
+                refs = dep["metadata"].get("ownerReferences") or ()
+                solid = [r for r in refs if r.get("uid") in live]
+                if solid:
+                    self._set_owner_refs(rt, dep, solid)
+                elif "deletionTimestamp" not in dep["metadata"]:
+                    self._delete_quietly(rt, dep, DeleteOptions(propagation="Background"))
+            return
+        rt, obj = owner
+        meta = obj["metadata"]
+        if "deletionTimestamp" not in meta:
+            return
+        finalizers = list(meta.get("finalizers") or ())
+        if ORPHAN in finalizers:
+            for dep_rt, dep in dependents:
+                refs = dep["metadata"].get("ownerReferences") or ()
+                self._set_owner_refs(dep_rt, dep, [r for r in refs if r.get("uid") != uid])
+            self._drop_finalizer(rt, obj, ORPHAN)
+        elif FOREGROUND in finalizers:
+            for dep_rt, dep in dependents:
+                if "deletionTimestamp" not in dep["metadata"]:
+                    self._delete_quietly(dep_rt, dep, DeleteOptions(propagation="Foreground"))
+            if not self._dependents(uid):
+                self._drop_finalizer(rt, obj, FOREGROUND)
+
+    def _delete_quietly(self, rt: ResourceType, obj: Obj, options: DeleteOptions) -> None:
+        meta = obj["metadata"]
+        # Already gone or changed: the next event settles it.
+        with contextlib.suppress(errors.APIError):
+            self.delete(rt, meta.get("namespace", ""), meta["name"], options)
+
+    def _set_owner_refs(self, rt: ResourceType, obj: Obj, refs: list[Any]) -> None:
+        meta = {**obj["metadata"], "ownerReferences": refs}
+        if not refs:
+            del meta["ownerReferences"]
+        meta["resourceVersion"] = str(self.store.next_rv())
+        self.store.put(rt.key, {**obj, "metadata": meta})
+
+    def _drop_finalizer(self, rt: ResourceType, obj: Obj, finalizer: str) -> None:
+        remaining = [f for f in obj["metadata"].get("finalizers") or () if f != finalizer]
+        meta = {**obj["metadata"], "finalizers": remaining}
+        if not remaining:
+            del meta["finalizers"]
+        meta["resourceVersion"] = str(self.store.next_rv())
+        new = {**obj, "metadata": meta}
+        self.store.put(rt.key, new)
+        if not remaining:
+            self._remove(rt, new)
+
+    # -- namespaces ---------------------------------------------------------
+
+    def _delete_namespace(self, ns: Obj, finalizers: list[str], *, dry_run: bool) -> Obj:
+        meta = ns["metadata"]
+        if "deletionTimestamp" in meta:
+            return ns
+        new = {
+            **ns,
+            "metadata": {
+                **meta,
+                "deletionTimestamp": timestamp(self.clock()),
+                "deletionGracePeriodSeconds": 0,
+            },
+            "status": {**(ns.get("status") or {}), "phase": "Terminating"},
+        }
+        if finalizers:
+            new["metadata"]["finalizers"] = finalizers
+        if dry_run:
+            return new
+        new["metadata"]["resourceVersion"] = str(self.store.next_rv())
+        self.store.put(NAMESPACES.key, new)
+        name = meta["name"]
+        self.schedule(lambda: self.finish_namespace(name))
+        return new
+
+    def finish_namespace(self, name: str) -> None:
+        """Empty a terminating namespace, then let it go, as the namespace controller does."""
+        ns = self.store.get(NAMESPACES.key, "", name)
+        if ns is None or "deletionTimestamp" not in ns["metadata"]:
+            return
+        remaining = False
+        for key, obj in self.store.in_namespace(name):
+            rt = self.registry.kind_of(*key)
+            if rt is None:
+                continue
+            remaining = True
+            if "deletionTimestamp" not in obj["metadata"]:
+                self._delete_quietly(rt, obj, DeleteOptions(propagation="Background"))
+        if remaining and any(True for _ in self.store.in_namespace(name)):
+            return
+        spec_finalizers = [
+            f for f in (ns.get("spec") or {}).get("finalizers") or () if f != NAMESPACE_FINALIZER
+        ]
+        new = {**ns, "spec": {**(ns.get("spec") or {}), "finalizers": spec_finalizers}}
+        if not spec_finalizers:
+            del new["spec"]["finalizers"]
+        new["metadata"] = {**ns["metadata"], "resourceVersion": str(self.store.next_rv())}
+        self.store.put(NAMESPACES.key, new)
+        if not new["metadata"].get("finalizers") and not spec_finalizers:
+            self._remove(NAMESPACES, new)
+
+    def _require_namespace(self, rt: ResourceType, namespace: str, name: str) -> None:
+        ns = self.store.get(NAMESPACES.key, "", namespace)
+        if ns is None:
+            raise errors.namespace_not_found(namespace)
+        if "deletionTimestamp" in ns["metadata"]:
+            raise errors.forbidden(
+                rt.qualified,
+                name,
+                f"unable to create new content in namespace {namespace} "
+                "because it is being terminated",
+            )
+
+    # -- helpers -----------------------------------------------------------
+
+    def _decode(self, rt: ResourceType, namespace: str, body: Any) -> Obj:
+        if not isinstance(body, dict):
+            raise errors.bad_request("the body of the request is not a JSON object")
+        api_version = body.setdefault("apiVersion", rt.group_version)
+        kind = body.setdefault("kind", rt.kind)
+        if kind != rt.kind or api_version.split("/")[0] != rt.group_version.split("/")[0]:
+            if (
+                api_version.partition("/")[0] != (rt.group or "v1")
+                and api_version != rt.group_version
+            ):
+                raise errors.bad_request(
+                    f"the API version in the data ({api_version}) does not match the expected "
+                    f"API version ({rt.group_version})"
+                )
+            if kind != rt.kind:
+                raise errors.bad_request(
+                    f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})"
+                )
+        body["apiVersion"] = rt.group_version
+        meta = body.get("metadata")
+        if meta is None:
+            meta = body["metadata"] = {}
+        elif not isinstance(meta, dict):
+            raise errors.bad_request("metadata must be an object")
+        if rt.namespaced:
+            if meta.get("namespace") and meta["namespace"] != namespace:
+                raise errors.bad_request(
+                    "the namespace of the provided object does not match the namespace sent "
+                    "on the request"
+                )
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+        return body
+
+    def _validate_name(self, rt: ResourceType, name: str) -> None:
+        if rt.key == NAMESPACES.key:
+            ok = len(name) <= 63 and _LABEL.fullmatch(name) is not None
+            rule = (
+                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
+                "or '-', and must start and end with an alphanumeric character "
+                "(e.g. 'my-name',  or '123-abc', regex used for validation is "
+                "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+            )
+        else:
+            ok = len(name) <= 253 and _SUBDOMAIN.fullmatch(name) is not None
+            rule = (
+                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+                "characters, '-' or '.', and must start and end with an alphanumeric character "
+                "(e.g. 'example.com', regex used for validation is "
+                "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+            )
+        if not ok:
+            raise errors.invalid(
+                rt.qualified,
+                name,
+                [_cause("FieldValueInvalid", "metadata.name", f'Invalid value: "{name}": {rule}')],
+            )
+
+    def _validate_schema(self, rt: ResourceType, obj: Obj) -> None:
+        if rt.schema is None:
+            return
+        # Metadata is validated by the server itself, never by the CRD schema.
+        meta = obj.pop("metadata")
+        try:
+            before = copy.deepcopy(obj) if self.field_validation != "Ignore" else None
+            openapi.prune(rt.schema, obj)
+            if before is not None:
+                self._unknown_fields(rt, _pruned_paths(before, obj, ""))
+            openapi.apply_defaults(rt.schema, obj)
+            problems = openapi.validate(rt.schema, obj)
+        finally:
+            obj["metadata"] = meta
+        if problems:
+            raise errors.invalid(
+                rt.qualified,
+                meta.get("name", ""),
+                [_cause(p.reason, p.field, p.message) for p in problems],
+            )
+
+    def _unknown_fields(self, rt: ResourceType, paths: list[str]) -> None:
+        """fieldValidation: Strict rejects unknown fields, Warn reports them in a header."""
+        if not paths:
+            return
+        found = [f'unknown field "{p}"' for p in paths]
+        if self.field_validation == "Strict":
+            raise errors.bad_request(
+                f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
+                f"strict decoding error: {', '.join(found)}"
+            )
+        self.warnings.extend(found)
+
+    def _prepare_builtin(self, rt: ResourceType, obj: Obj, existing: Obj | None) -> None:
+        if rt.group == "" and rt.plural == "secrets":
+            _fold_string_data(obj)
+            obj.setdefault("type", "Opaque")
+            if existing is not None and obj["type"] != existing.get("type", "Opaque"):
+                raise errors.invalid(
+                    rt.qualified,
+                    obj["metadata"]["name"],
+                    [
+                        _cause(
+                            "FieldValueInvalid",
+                            "type",
+                            f'Invalid value: "{obj["type"]}": field is immutable',
+                        )
+                    ],
+                )
+            _check_immutable(rt, obj, existing, ("data", "type"))
+        elif rt.group == "" and rt.plural == "configmaps":
+            _check_immutable(rt, obj, existing, ("data", "binaryData"))
+        elif rt.key == NAMESPACES.key:
+            name = obj["metadata"]["name"]
+            labels = obj["metadata"].setdefault("labels", {})
+            labels["kubernetes.io/metadata.name"] = name
+            if existing is None:
+                obj["spec"] = {"finalizers": [NAMESPACE_FINALIZER]}
+                obj["status"] = {"phase": "Active"}
+            else:
+                obj["spec"] = existing.get("spec", {})
+        elif rt.group == "" and rt.plural == "services":
+            spec = obj.setdefault("spec", {})
+            spec.setdefault("type", "ClusterIP")
+            spec.setdefault("sessionAffinity", "None")
+            if existing is not None:
+                old_spec = existing.get("spec", {})
+                for key in ("clusterIP", "clusterIPs"):
+                    if key in old_spec:
+                        spec.setdefault(key, old_spec[key])
+            elif spec["type"] != "ExternalName" and "clusterIP" not in spec:
+                spec["clusterIP"] = self._cluster_ip()
+                spec["clusterIPs"] = [spec["clusterIP"]]
+            if existing is None:
+                obj["status"] = {"loadBalancer": {}}
+        elif rt.group == "" and rt.plural == "pods" and existing is None:
+            obj["status"] = {"phase": "Pending"}
+        elif rt.key == CRD_RESOURCE.key and existing is not None:
+            obj["status"] = existing.get("status", {})
+
+    def _cluster_ip(self) -> str:
+        n = self.store.rv + 10
+        return f"10.96.{(n // 250) % 250}.{n % 250 + 1}"
+
+    def _accept_crd(self, crd: Obj) -> None:
+        spec = crd.get("spec") or {}
+        names = spec.get("names") or {}
+        if not spec.get("group") or not names.get("plural") or not names.get("kind"):
+            raise errors.invalid(
+                CRD_RESOURCE.qualified,
+                crd["metadata"]["name"],
+                [_cause("FieldValueRequired", "spec.names.plural", "Required value")],
+            )
+        expected = f"{names['plural']}.{spec['group']}"
+        if crd["metadata"]["name"] != expected:
+            raise errors.invalid(
+                CRD_RESOURCE.qualified,
+                crd["metadata"]["name"],
+                [
+                    _cause(
+                        "FieldValueInvalid",
+                        "metadata.name",
+                        f'Invalid value: "{crd["metadata"]["name"]}": '
+                        'must be spec.names.plural+"."+spec.group',
+                    )
+                ],
+            )
+        accepted = {k: v for k, v in names.items()}
+        accepted.setdefault("singular", names["kind"].lower())
+        accepted.setdefault("listKind", names["kind"] + "List")
+        stamp = timestamp(self.clock())
+        crd["status"] = {
+            "acceptedNames": accepted,
+            "conditions": [
+                {
+                    "type": "NamesAccepted",
+                    "status": "True",
+                    "reason": "NoConflicts",
+                    "message": "no conflicts found",
+                    "lastTransitionTime": stamp,
+                },
+                {
+                    "type": "Established",
+                    "status": "True",
+                    "reason": "InitialNamesAccepted",
+                    "message": "the initial names have been accepted",
+                    "lastTransitionTime": stamp,
+                },
+            ],
+            "storedVersions": [v["name"] for v in spec.get("versions", []) if v.get("storage")],
+        }
+
+
+def _cause(reason: str, field: str, message: str) -> StatusCause:
+    return {"reason": reason, "message": message, "field": field}
+
+
+def _go_list(items: list[str]) -> str:
+    return "[" + " ".join(items) + "]"
+
+
+def _spec_of(obj: Mapping[str, Any], rt: ResourceType) -> dict[str, Any]:
+    """What metadata.generation tracks: all but metadata (and status, if a subresource)."""
+    skip = ("metadata", "status") if rt.status_subresource else ("metadata",)
+    return {k: v for k, v in obj.items() if k not in skip}
+
+
+def _pruned_paths(before: Any, after: Any, path: str) -> list[str]:
+    """Fields present in before but gone from after, as kube names them (spec.a[0].b)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found: list[str] = []
+        for key, value in before.items():
+            child = f"{path}.{key}" if path else key
+            if key not in after:
+                found.append(child)
+            else:
+                found.extend(_pruned_paths(value, after[key], child))
+        return found
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [
+            p
+            for i, (b, a) in enumerate(zip(before, after, strict=True))
+            for p in _pruned_paths(b, a, f"{path}[{i}]")
+        ]
+    return []
+
+
+def _fold_string_data(secret: Obj) -> None:
+    string_data = secret.pop("stringData", None)
+    if not string_data:
+        return
+    data = dict(secret.get("data") or {})
+    for key, value in string_data.items():
+        data[key] = base64.b64encode(str(value).encode()).decode()
+    secret["data"] = data
+
+
+def _check_immutable(
+    rt: ResourceType, obj: Obj, existing: Obj | None, fields: tuple[str, ...]
+) -> None:
+    if existing is None or not existing.get("immutable"):
+        return
+    if any(obj.get(f) != existing.get(f) for f in fields) or not obj.get("immutable"):
+        raise errors.invalid(
+            rt.qualified,
+            obj["metadata"]["name"],
+            [
+                _cause(
+                    "FieldValueForbidden",
+                    "data",
+                    "Forbidden: field is immutable when `immutable` is set",
+                )
+            ],
+        )
+
+
+__all__ = ["APIError", "DeleteOptions", "Verbs", "timestamp"]
