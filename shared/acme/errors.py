@@ -123,6 +123,11 @@ def translate(error: BaseException, *, now: datetime.datetime | None = None) -> 
             response = response[0]
         if isinstance(response, requests.Response):
             return _from_response(response, now=now)
+    if isinstance(error, requests.exceptions.SSLError):
+        # Retrying cannot help: the issuer's caBundle / skipTLSVerify must change.
+        return PermanentAcmeError(
+            problem_type="tls", detail="the ACME server's TLS certificate is not trusted"
+        )
     if isinstance(error, requests.RequestException | acme_errors.NonceError):
         # The request may not have reached the CA: nothing to blame the client for.
         return TransientAcmeError(problem_type="connection", detail=type(error).__name__)

@@ -82,7 +82,9 @@ def http01(pebble: Pebble) -> Iterator[HTTP01Responder]:
     responses: dict[str, str] = {}
     handler = type("Handler", (_ChallengeHandler,), {"key_authorizations": responses})
     server = ThreadingHTTPServer((LOOPBACK, pebble.http_port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield HTTP01Responder(responses)
