@@ -39,15 +39,17 @@ def parse_nameserver(value: str, *, default_port: int = DEFAULT_PORT) -> Nameser
         raise ValueError("empty nameserver")
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
-        port = rest.removeprefix(":") if rest else ""
+        separator, port = rest[:1], rest[1:]
     elif text.count(":") > 1:  # a bare IPv6 address has no port
-        host, port = text, ""
+        host, separator, port = text, "", ""
     else:
-        host, _, port = text.partition(":")
+        host, separator, port = text.partition(":")
     if not host:
         raise ValueError(f"nameserver {value!r} has no host")
-    if not port:
+    if not separator:
         return host, default_port
+    if separator != ":":
+        raise ValueError(f"nameserver {value!r} is not HOST:PORT")
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"nameserver {value!r} has an invalid port")
     return host, int(port)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from acme import client as acme_client
+from urllib3.exceptions import InsecureRequestWarning
 
 from shared.acme.account import AccountKey, ensure_account, generate_account_key
 from shared.acme.client import forget_directories, make_client
+from shared.acme.errors import PermanentAcmeError
 from tests.e2e.servers import Pebble
 
 pytestmark = pytest.mark.e2e
@@ -41,3 +43,22 @@ def test_a_changed_email_updates_the_found_account(pebble: Pebble) -> None:
     assert after.email == "new@example.test"
     again = ensure_account(client=_client(pebble, key), email="new@example.test", eab=None)
     assert again == after
+
+
+def test_an_untrusted_ca_certificate_is_a_permanent_tls_error(pebble: Pebble) -> None:
+    forget_directories()
+    with pytest.raises(PermanentAcmeError) as raised:
+        make_client(directory_url=pebble.directory_url, account_key=generate_account_key())
+    assert raised.value.problem_type == "tls"
+
+
+def test_skip_tls_verify_talks_to_a_ca_without_its_bundle(pebble: Pebble) -> None:
+    # urllib3 warns on every unverified request; the issuer opted in, the warning stays.
+    with pytest.warns(InsecureRequestWarning):
+        client = make_client(
+            directory_url=pebble.directory_url,
+            account_key=generate_account_key(),
+            skip_tls_verify=True,
+        )
+        account = ensure_account(client=client, email="", eab=None)
+    assert account.uri.startswith("https://")
