@@ -16,7 +16,7 @@ import secrets
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -323,7 +323,16 @@ class Pebble:
         _stop(self.process)
 
 
-def start_pebble(*, pebble: str, directory: Path, dns_server: str) -> Pebble:
+def start_pebble(
+    *,
+    pebble: str,
+    directory: Path,
+    dns_server: str,
+    env: Mapping[str, str] | None = None,
+    eab_mac_keys: Mapping[str, str] | None = None,
+) -> Pebble:
+    """Pebble with PEBBLE_ENV (overridden by `env`); EAB required when `eab_mac_keys`
+    (key ID -> base64url HMAC key) is given."""
     directory.mkdir(parents=True, exist_ok=True)
     tls = make_tls(directory)
     acme_port, management_port, http_port, tls_port = (free_port() for _ in range(4))
@@ -336,7 +345,8 @@ def start_pebble(*, pebble: str, directory: Path, dns_server: str) -> Pebble:
             "httpPort": http_port,
             "tlsPort": tls_port,
             "ocspResponderURL": "",
-            "externalAccountBindingRequired": False,
+            "externalAccountBindingRequired": bool(eab_mac_keys),
+            "externalAccountMACKeys": dict(eab_mac_keys or {}),
         }
     }
     config_path = directory / "pebble-config.json"
@@ -348,7 +358,7 @@ def start_pebble(*, pebble: str, directory: Path, dns_server: str) -> Pebble:
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=directory,
-            env={**os.environ, **PEBBLE_ENV},
+            env={**os.environ, **PEBBLE_ENV, **(env or {})},
         )
     server = Pebble(
         directory_url=f"https://{LOOPBACK}:{acme_port}/dir",
