@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 from typing import Final
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.hazmat.primitives import serialization
 
-from shared.pki import _jks, _pkcs12_legacy
+from shared.pki import _jks, _pkcs12
 from shared.pki.keys import PrivateKey
 
 __all__ = [
@@ -29,7 +28,7 @@ __all__ = [
     "pkcs12_truststore",
 ]
 
-PKCS12_PROFILES: Final[tuple[str, ...]] = ("LegacyRC2", "LegacyDES", "Modern2023")
+PKCS12_PROFILES: Final[tuple[str, ...]] = _pkcs12.PROFILES
 _ITERATIONS: Final = 2048  # go-pkcs12's iteration count for every profile
 
 
@@ -60,17 +59,8 @@ def pkcs12_keystore(
     if not chain:
         raise ValueError("a keystore needs at least the leaf certificate")
     _check_profile(profile)
-    leaf, extra = chain[0], [*chain[1:], *ca]
-    if profile == "LegacyRC2":
-        return _pkcs12_legacy.encode_rc2(
-            key=key, certs=[leaf, *extra], password=password, iterations=_ITERATIONS
-        )
-    return pkcs12.serialize_key_and_certificates(
-        name=None,
-        key=key,
-        cert=leaf,
-        cas=extra,
-        encryption_algorithm=_encryption(profile, password),
+    return _pkcs12.encode(
+        key=key, certs=[*chain, *ca], password=password, profile=profile, iterations=_ITERATIONS
     )
 
 
@@ -81,12 +71,9 @@ def pkcs12_truststore(
     if not ca:
         raise ValueError("a truststore needs at least one CA certificate")
     _check_profile(profile)
-    if profile == "LegacyRC2":
-        return _pkcs12_legacy.encode_rc2(
-            key=None, certs=list(ca), password=password, iterations=_ITERATIONS
-        )
-    entries = [pkcs12.PKCS12Certificate(cert, None) for cert in ca]
-    return pkcs12.serialize_java_truststore(entries, _encryption(profile, password))
+    return _pkcs12.encode(
+        key=None, certs=list(ca), password=password, profile=profile, iterations=_ITERATIONS
+    )
 
 
 def jks_keystore(
@@ -130,16 +117,3 @@ def _check_profile(profile: str) -> None:
         raise ValueError(
             f"unsupported PKCS#12 profile {profile!r}: must be one of {', '.join(PKCS12_PROFILES)}"
         )
-
-
-def _encryption(profile: str, password: bytes) -> serialization.KeySerializationEncryption:
-    builder = serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(_ITERATIONS)
-    if profile == "Modern2023":
-        builder = builder.key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC).hmac_hash(
-            hashes.SHA256()
-        )
-    else:
-        builder = builder.key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(
-            hashes.SHA1()  # noqa: S303 - the profile's documented MAC, for old readers
-        )
-    return builder.build(password)
