@@ -151,13 +151,21 @@ def _register(
     if eab is not None:
         if client.net.key is None:  # pragma: no cover - our clients always carry a key
             raise PermanentAcmeError(problem_type="client", detail="client has no account key")
-        binding = messages.ExternalAccountBinding.from_data(
-            account_public_key=client.net.key.public_key(),
-            kid=eab.key_id,
-            hmac_key=eab.hmac_key,
-            directory=client.directory,
-            hmac_alg=eab.key_algorithm,
-        )
+        try:
+            binding = messages.ExternalAccountBinding.from_data(
+                account_public_key=client.net.key.public_key(),
+                kid=eab.key_id,
+                hmac_key=eab.hmac_key,
+                directory=client.directory,
+                hmac_alg=eab.key_algorithm,
+            )
+        except (ValueError, TypeError):
+            # `from None`: the decoder's message may quote the HMAC key.
+            raise PermanentAcmeError(
+                problem_type="client",
+                detail="externalAccountBinding: the HMAC key is not base64url, "
+                "or keyAlgorithm is not HS256, HS384 or HS512",
+            ) from None
     registration = messages.NewRegistration.from_data(
         email=email or None,
         terms_of_service_agreed=True,

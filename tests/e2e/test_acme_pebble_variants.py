@@ -94,3 +94,18 @@ def test_a_ca_rejecting_every_nonce_yields_a_transient_bad_nonce(
     with pytest.raises(TransientAcmeError) as raised:
         ensure_account(client=client, email="", eab=None)
     assert raised.value.problem_type == "badNonce"
+
+
+def test_an_unusable_hmac_key_is_refused_without_echoing_it(eab_pebble: Pebble) -> None:
+    client = make_client(
+        directory_url=eab_pebble.directory_url,
+        account_key=generate_account_key(),
+        ca_bundle_pem=eab_pebble.ca_bundle_pem,
+    )
+    eab = ExternalAccountBinding(
+        key_id=EAB_KEY_ID, hmac_key="s3cr3"
+    )  # 5 base64 characters cannot decode
+    with pytest.raises(PermanentAcmeError, match="HMAC key") as raised:
+        ensure_account(client=client, email="", eab=eab)
+    assert "s3cr3" not in str(raised.value)
+    assert raised.value.__cause__ is None
