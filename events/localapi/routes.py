@@ -513,6 +513,7 @@ class Routes:
         timeout = float(query.get("timeoutSeconds") or DEFAULT_WATCH_TIMEOUT)
         rv_text = query.get("resourceVersion", "")
 
+        response = web.StreamResponse(headers={"Content-Type": JSON, "Cache-Control": "no-cache"})
         # Subscribe and take the backlog with no await in between: nothing is missed.
         queue = self.store.subscribe(rt.key)
         self._watches.add(queue)
@@ -542,9 +543,6 @@ class Routes:
             if initial_events and bookmarks:
                 backlog.append(self._bookmark(rt, last_rv, initial_end=True))
 
-            response = web.StreamResponse(
-                headers={"Content-Type": JSON, "Cache-Control": "no-cache"}
-            )
             response.enable_chunked_encoding()
             await response.prepare(request)
             first = True
@@ -590,8 +588,8 @@ class Routes:
                 first = False
             await response.write_eof()
             return response
-        except (ConnectionResetError, asyncio.CancelledError):
-            raise
+        except ConnectionResetError:
+            return response  # the client went away: the watch is over
         finally:
             self.store.unsubscribe(rt.key, queue)
             self._watches.discard(queue)

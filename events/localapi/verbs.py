@@ -85,7 +85,15 @@ class Verbs:
 
     # -- create ------------------------------------------------------------
 
-    def create(self, rt: ResourceType, namespace: str, body: Any, *, dry_run: bool = False) -> Obj:
+    def create(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        body: Any,
+        *,
+        dry_run: bool = False,
+        managed_fields: list[Any] | None = None,
+    ) -> Obj:
         obj = self._decode(rt, namespace, body)
         meta = obj["metadata"]
         if not meta.get("name"):
@@ -110,6 +118,8 @@ class Verbs:
             raise errors.already_exists(rt.qualified, name)
         for key in (*_SYSTEM_META, "resourceVersion", "generation", "managedFields"):
             meta.pop(key, None)
+        if managed_fields is not None:
+            meta["managedFields"] = managed_fields
         if rt.status_subresource and rt.custom:
             obj.pop("status", None)
         self._prepare_builtin(rt, obj, None)
@@ -328,11 +338,8 @@ class Verbs:
                 raise errors.not_found(rt.qualified, name)
             obj = copy.deepcopy(applied)
             obj.setdefault("metadata", {})["name"] = name
-            obj["metadata"]["managedFields"] = [
-                ssa.managed_entry(field_manager, applied, rt.group_version, stamp, subresource)
-            ]
-            created = self.create(rt, namespace, obj, dry_run=dry_run)
-            return created
+            entry = ssa.managed_entry(field_manager, applied, rt.group_version, stamp, subresource)
+            return self.create(rt, namespace, obj, dry_run=dry_run, managed_fields=[entry])
         merged = ssa.merge_apply(
             existing,
             applied,
@@ -693,6 +700,7 @@ class Verbs:
                     ],
                 )
             _check_immutable(rt, obj, existing, ("data", "type"))
+            _check_secret_type(rt, obj)
         elif rt.group == "" and rt.plural == "configmaps":
             _check_immutable(rt, obj, existing, ("data", "binaryData"))
         elif rt.key == NAMESPACES.key:
@@ -818,6 +826,25 @@ def _fold_string_data(secret: Obj) -> None:
     for key, value in string_data.items():
         data[key] = base64.b64encode(str(value).encode()).decode()
     secret["data"] = data
+
+
+# Keys each well-known Secret type requires (core/v1 validation).
+_SECRET_KEYS: Final = {
+    "kubernetes.io/tls": ("tls.crt", "tls.key"),
+    "kubernetes.io/basic-auth": (),
+    "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
+}
+
+
+def _check_secret_type(rt: ResourceType, secret: Obj) -> None:
+    data = secret.get("data") or {}
+    missing = [k for k in _SECRET_KEYS.get(secret["type"], ()) if k not in data]
+    if missing:
+        raise errors.invalid(
+            rt.qualified,
+            secret["metadata"]["name"],
+            [_cause("FieldValueRequired", f"data[{k}]", "Required value") for k in missing],
+        )
 
 
 def _check_immutable(
