@@ -72,15 +72,17 @@ class Condition:
 def renewal_time(*, not_before: datetime, not_after: datetime, spec: CertificateSpec) -> datetime:
     """When cert-manager renews: notAfter - renewBefore, truncated to the second.
 
-    renewBefore defaults to a third of the actual lifetime; spec.renewBefore wins when it
-    is shorter than the lifetime (otherwise it is ignored), else renewBeforePercentage.
+    renewBefore defaults to a third of the actual lifetime (the issuer may have shortened
+    it); spec.renewBefore wins when shorter than that lifetime, else a renewBeforePercentage
+    in (0, 100) of it; anything else falls back to the default.
     """
     lifetime = not_after - not_before
     renew_before: timedelta = lifetime / 3
-    if spec.renew_before is not None and spec.renew_before < lifetime:
-        renew_before = spec.renew_before
-    elif spec.renew_before_percentage is not None:
-        renew_before = lifetime * spec.renew_before_percentage / 100
+    rb, pct = spec.renew_before, spec.renew_before_percentage
+    if rb is not None and timedelta(0) < rb < lifetime:
+        renew_before = rb
+    elif pct is not None and 0 < pct < 100:
+        renew_before = lifetime * pct / 100
     # Truncate like cert-manager: status.renewalTime has second precision, and comparing
     # against an untruncated value would re-queue just before it is due.
     return (not_after - renew_before).replace(microsecond=0)

@@ -262,6 +262,7 @@ def parse_certificate(obj: Mapping[str, Any]) -> CertificateSpec:
     formats = _parse_output_formats(reader, spec, errors)
     keystores = _parse_keystores(reader, reader.mapping(spec, "keystores", "spec"), errors)
     encode_usages = reader.boolean(spec, "encodeUsagesInRequest", "spec")
+    is_ca = bool(reader.boolean(spec, "isCA", "spec"))
 
     if errors:
         raise InvalidSpec(errors)
@@ -280,7 +281,7 @@ def parse_certificate(obj: Mapping[str, Any]) -> CertificateSpec:
         duration=duration or DEFAULT_DURATION,
         renew_before=renew_before,
         renew_before_percentage=percentage,
-        is_ca=bool(reader.boolean(spec, "isCA", "spec")),
+        is_ca=is_ca,
         usages=usages or DEFAULT_USAGES,
         private_key=private_key,
         secret_template=secret_template,
@@ -416,15 +417,15 @@ def _validate_names(
             errors.append(
                 FieldError(
                     "spec.commonName",
-                    "Invalid value: When providing a `LiteralSubject` no `Commonname` may be "
-                    "provided.",
+                    f'Invalid value: "{common_name}": When providing a `LiteralSubject` no '
+                    "`commonName` may be provided.",
                 )
             )
         if subject != Subject():
             errors.append(
                 FieldError(
                     "spec.subject",
-                    "Invalid value: When providing a `LiteralSubject` no Subject properties "
+                    "Invalid value: When providing a `LiteralSubject` no `Subject` properties "
                     "may be provided.",
                 )
             )
@@ -433,8 +434,8 @@ def _validate_names(
         errors.append(
             FieldError(
                 "spec",
-                "at least one of commonName (from the commonName field or from a "
-                "literalSubject), dnsNames, uris, emailAddresses, ipAddresses or otherNames "
+                'Invalid value: "": at least one of commonName (from the commonName field or '
+                "from a literalSubject), dnsNames, uriSANs, ipAddresses, emailSANs or otherNames "
                 "must be set",
             )
         )
@@ -477,12 +478,17 @@ def _validate_renewal(
             )
         )
     if renew_before is not None and percentage is not None:
+        exclusive = (
+            "renewBefore and renewBeforePercentage are mutually exclusive and cannot both be set"
+        )
         errors.append(
             FieldError(
                 "spec.renewBefore",
-                f'Invalid value: "{format_duration(renew_before)}": renewBefore and '
-                "renewBeforePercentage are mutually exclusive and cannot both be set",
+                f'Invalid value: "{format_duration(renew_before)}": {exclusive}',
             )
+        )
+        errors.append(
+            FieldError("spec.renewBeforePercentage", f"Invalid value: {percentage}: {exclusive}")
         )
     if renew_before is not None:
         if renew_before < MINIMUM_RENEW_BEFORE:
@@ -503,21 +509,21 @@ def _validate_renewal(
                 )
             )
     if percentage is not None:
-        if not 0 < percentage < 100:
+        renew_before_pct = duration * percentage / 100
+        if renew_before_pct >= duration:
             errors.append(
                 FieldError(
                     "spec.renewBeforePercentage",
-                    f"Invalid value: {percentage}: renewBeforePercentage must be a value "
-                    "between 0 and 100 (exclusive)",
+                    f"Invalid value: {percentage}: certificate renewBeforePercentage must result "
+                    "in a renewBefore less than duration",
                 )
             )
-        elif duration * percentage / 100 < MINIMUM_RENEW_BEFORE:
+        elif renew_before_pct < MINIMUM_RENEW_BEFORE:
             errors.append(
                 FieldError(
                     "spec.renewBeforePercentage",
-                    f"Invalid value: {percentage}: certificate renewBeforePercentage "
-                    f"{percentage} must result in a renewBefore greater than "
-                    f"{format_duration(MINIMUM_RENEW_BEFORE)}",
+                    f"Invalid value: {percentage}: certificate renewBeforePercentage must result "
+                    f"in a renewBefore greater than {format_duration(MINIMUM_RENEW_BEFORE)}",
                 )
             )
 

@@ -17,10 +17,14 @@ from shared.pki.signing import sign_csr
 NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 
 
-@functools.cache
 def key(algorithm: str = "ECDSA", size: int | None = None, slot: int = 0) -> PrivateKey:
     """A cached key; `slot` gives distinct keys of the same kind."""
-    del slot
+    return _cached_key(algorithm, size, slot)
+
+
+@functools.cache
+def _cached_key(algorithm: str, size: int | None, slot: int) -> PrivateKey:
+    del slot  # only part of the cache key
     return generate_private_key(algorithm=algorithm, size=size)
 
 
