@@ -2,7 +2,10 @@
 
 A provider is one module plus one entry in PROVIDERS. Factories receive the
 provider's own spec and a `read_secret` callable, so they never talk to
-Kubernetes themselves and tests can pass a dict lookup.
+Kubernetes themselves and tests can pass a dict lookup. `provider_for` hands
+them a ScopedCredentials (still a plain reader to a factory that only reads
+secrets) carrying the scope's namespace and whether ambient credentials are
+allowed: only for a ClusterIssuer, as in cert-manager.
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from shared.dns01 import route53
 from shared.dns01.base import DNS01Provider
+from shared.dns01.credentials import ScopedCredentials, SecretReader
 from shared.dns01.errors import ProviderConfigError
 from shared.dns01.rfc2136 import DEFAULT_TSIG_ALGORITHM, RFC2136Provider
 
-# (secret name, key) -> the secret's bytes; the caller scopes it to the right namespace.
-SecretReader = Callable[[str, str], bytes]
+__all__ = ["PROVIDERS", "ProviderFactory", "SecretReader", "provider_for"]
+
 ProviderFactory = Callable[[Mapping[str, Any], SecretReader], DNS01Provider]
 
 # Keys of a cert-manager dns01 solver block that are options, not providers.
@@ -45,6 +50,7 @@ def _rfc2136(spec: Mapping[str, Any], read_secret: SecretReader) -> DNS01Provide
 
 PROVIDERS: Final[Mapping[str, ProviderFactory]] = {
     "rfc2136": _rfc2136,
+    "route53": route53.from_spec,
 }
 
 
@@ -52,9 +58,15 @@ def provider_for(
     dns01: Mapping[str, Any],
     *,
     read_secret: SecretReader,
+    namespace: str = "",
+    ambient_credentials: bool = False,
     providers: Mapping[str, ProviderFactory] = PROVIDERS,
 ) -> DNS01Provider:
-    """The provider a solver's `dns01` block configures (exactly one provider key)."""
+    """The provider a solver's `dns01` block configures (exactly one provider key).
+
+    `read_secret` reads from `namespace`, the issuer scope's namespace;
+    `ambient_credentials` is True only for a ClusterIssuer.
+    """
     named = [key for key in dns01 if key not in SOLVER_OPTIONS]
     if len(named) != 1:
         raise ProviderConfigError(
@@ -67,4 +79,5 @@ def provider_for(
     spec = dns01[name]
     if not isinstance(spec, Mapping):
         raise ProviderConfigError(f"dns01.{name} must be an object")
-    return factory(spec, read_secret)
+    scoped = ScopedCredentials(read=read_secret, namespace=namespace, ambient=ambient_credentials)
+    return factory(spec, scoped)

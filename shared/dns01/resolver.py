@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import dns.exception
@@ -23,6 +24,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
+from shared.dns01.base import challenge_record_name
 from shared.dns01.errors import DNSLookupError
 
 Nameserver = tuple[str, int]
@@ -96,6 +98,25 @@ def follow_cname(fqdn: str, *, nameservers: Sequence[Nameserver]) -> str:
         seen.add(target)
         name = target
     raise DNSLookupError(f"more than {MAX_CNAME_HOPS} CNAMEs from {fqdn}")
+
+
+@dataclass(frozen=True)
+class ChallengeRecord:
+    fqdn: str  # absolute name to write the TXT value at
+    zone: str  # absolute name of the zone that holds it
+
+
+def challenge_record(
+    domain: str, *, cname_strategy: str = "None", nameservers: Sequence[Nameserver]
+) -> ChallengeRecord:
+    """Where the TXT value for `domain` goes: "_acme-challenge.<domain>." or, with
+    cert-manager's cnameStrategy "Follow", wherever that name's CNAMEs lead."""
+    fqdn = challenge_record_name(domain)
+    if cname_strategy == "Follow":
+        fqdn = follow_cname(fqdn, nameservers=nameservers)
+    elif cname_strategy not in ("", "None"):
+        raise ValueError(f"cnameStrategy {cname_strategy!r} is not None or Follow")
+    return ChallengeRecord(fqdn=fqdn, zone=find_zone(fqdn, nameservers=nameservers))
 
 
 def txt_values(fqdn: str, *, nameservers: Sequence[Nameserver], recursion: bool = True) -> set[str]:

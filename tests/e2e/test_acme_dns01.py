@@ -6,7 +6,7 @@ import pytest
 
 from shared.acme import orders
 from shared.dns01 import resolver
-from shared.dns01.base import DNS01Provider, challenge_record_name
+from shared.dns01.base import DNS01Provider
 from tests.e2e.conftest import Account
 from tests.e2e.flows import assert_chains_to, client_for, make_csr, poll, settled, unique_name
 from tests.e2e.servers import Bind9, Pebble
@@ -30,8 +30,8 @@ def test_wildcard_and_apex_issue_over_dns01_and_leave_no_txt_behind(
     for authorization in authorizations:
         challenge = authorization.challenge("dns-01")
         assert challenge is not None
-        fqdn = challenge_record_name(authorization.identifier)
-        zone = resolver.find_zone(fqdn, nameservers=servers)
+        record = resolver.challenge_record(authorization.identifier, nameservers=servers)
+        fqdn, zone = record.fqdn, record.zone
         value = orders.dns01_value(client=client, token=challenge.token)
         rfc2136.present(fqdn=fqdn, zone=zone, value=value)
         presented.append((fqdn, zone, value))

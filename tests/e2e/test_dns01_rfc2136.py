@@ -78,6 +78,21 @@ def test_a_delegated_challenge_name_is_followed_to_its_cname_target(
         rfc2136.cleanup(fqdn=target, zone=zone, value="delegated")
 
 
+def test_cname_strategy_decides_where_the_record_is_written(bind9: Bind9) -> None:
+    servers = _servers(bind9)
+    followed = resolver.challenge_record(
+        "alias.example.test", cname_strategy="Follow", nameservers=servers
+    )
+    assert followed == resolver.ChallengeRecord(
+        fqdn="_acme-challenge.target.example.test.", zone="example.test."
+    )
+    # Without Follow the zone walk skips the CNAME'd name (no zone apex is a CNAME).
+    direct = resolver.challenge_record("*.alias.example.test", nameservers=servers)
+    assert direct == resolver.ChallengeRecord(
+        fqdn="_acme-challenge.alias.example.test.", zone="example.test."
+    )
+
+
 def test_a_wrong_tsig_secret_is_refused(bind9: Bind9, rfc2136: DNS01Provider) -> None:
     assert isinstance(rfc2136, RFC2136Provider)
     forged = dataclasses.replace(rfc2136, tsig_secret="bm90IHRoZSBrZXk=")

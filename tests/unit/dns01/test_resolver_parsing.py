@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.dns01.base import challenge_record_name
-from shared.dns01.resolver import parse_nameserver, parse_nameservers
+from shared.dns01.resolver import challenge_record, parse_nameserver, parse_nameservers
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,8 @@ def test_the_challenge_record_shares_one_name_for_a_wildcard_and_its_base(
     domain: str, record: str
 ) -> None:
     assert challenge_record_name(domain) == record
+
+
+def test_an_unknown_cname_strategy_is_refused() -> None:
+    with pytest.raises(ValueError, match="cnameStrategy"):
+        challenge_record("example.com", cname_strategy="Chase", nameservers=[("127.0.0.1", 1)])

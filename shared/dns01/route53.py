@@ -1,0 +1,251 @@
+"""AWS Route53 through boto3: cert-manager's `route53` solver.
+
+A TXT name holds one record set whose values Route53 replaces as a whole, so
+present/cleanup read the set, change it by one value and write it back; a
+concurrent writer is detected by re-reading (UPSERT) or by DELETE's exact-match
+rule, and the change is retried. Each change is waited on until INSYNC.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from shared.dns01 import credentials as creds
+from shared.dns01.credentials import SecretReader
+from shared.dns01.errors import DNSUpdateError, ProviderConfigError
+
+PROVIDER: Final = "route53"
+TTL: Final = 10  # cert-manager's value: short, so a retried challenge is seen quickly
+DEFAULT_REGION: Final = "us-east-1"  # Route53 is global; signing still needs a region
+ROLE_SESSION_NAME: Final = "cert-manager"
+INSYNC_TIMEOUT_SECONDS: Final = 120.0
+INSYNC_POLL_SECONDS: Final = 2.0
+CHANGE_ATTEMPTS: Final = 5
+
+
+@dataclass(frozen=True)
+class Route53Provider:
+    region: str = DEFAULT_REGION
+    hosted_zone_id: str = ""  # empty: discovered by walking up the record name
+    access_key_id: str = ""
+    secret_access_key: str = field(default="", repr=False)
+    role: str = ""
+    endpoint_url: str | None = None  # None: botocore's own resolution (AWS_ENDPOINT_URL_*)
+    insync_timeout: float = INSYNC_TIMEOUT_SECONDS
+    poll_interval: float = INSYNC_POLL_SECONDS
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+
+    def present(self, *, fqdn: str, zone: str, value: str) -> None:
+        self._change(fqdn=fqdn, value=value, add=True)
+
+    def cleanup(self, *, fqdn: str, zone: str, value: str) -> None:
+        self._change(fqdn=fqdn, value=value, add=False)
+
+    # -- record sets -----------------------------------------------------------------
+
+    def _change(self, *, fqdn: str, value: str, add: bool) -> None:
+        name = _absolute(fqdn)
+        action = "adding" if add else "removing"
+        client = self._client()
+        zone_id = self._zone_id(client, name)
+        for _ in range(CHANGE_ATTEMPTS):
+            current = _txt_set(client, zone_id, name)
+            values = set(current.values) if current else set()
+            if (value in values) == add:
+                return  # already as wanted: present/cleanup are idempotent
+            wanted = values | {value} if add else values - {value}
+            if wanted:
+                change = {"Action": "UPSERT", "ResourceRecordSet": _record_set(name, wanted)}
+            else:
+                assert current is not None
+                change = {"Action": "DELETE", "ResourceRecordSet": current.as_aws()}
+            try:
+                response = _call(
+                    client.change_resource_record_sets,
+                    f"{action} TXT at {name}",
+                    HostedZoneId=zone_id,
+                    ChangeBatch={"Changes": [change]},
+                )
+            except DNSUpdateError as error:
+                if "InvalidChangeBatch" in str(error):
+                    continue  # the set changed under us: re-read and retry
+                raise
+            self._wait_insync(client, response["ChangeInfo"]["Id"], what=f"{action} TXT at {name}")
+            if (value in set(_values_of(_txt_set(client, zone_id, name)))) == add:
+                return
+        raise DNSUpdateError(
+            f"{action} TXT at {name}: the record set kept changing; gave up after"
+            f" {CHANGE_ATTEMPTS} attempts"
+        )
+
+    def _wait_insync(self, client: Any, change_id: str, *, what: str) -> None:
+        deadline = time.monotonic() + self.insync_timeout
+        while True:
+            info = _call(client.get_change, what, Id=change_id)["ChangeInfo"]
+            if info["Status"] == "INSYNC":
+                return
+            if time.monotonic() >= deadline:
+                raise DNSUpdateError(
+                    f"{what}: change {change_id} not INSYNC after {self.insync_timeout:.0f}s"
+                )
+            self.sleep(self.poll_interval)
+
+    def _zone_id(self, client: Any, name: str) -> str:
+        if self.hosted_zone_id:
+            return self.hosted_zone_id.removeprefix("/hostedzone/")
+        labels = name.rstrip(".").split(".")
+        # Longest suffix first, so a delegated sub-zone wins over its parent.
+        for start in range(len(labels)):
+            candidate = ".".join(labels[start:]) + "."
+            listing = _call(
+                client.list_hosted_zones_by_name,
+                f"looking up the hosted zone for {name}",
+                DNSName=candidate,
+                MaxItems="10",
+            )
+            for zone in listing.get("HostedZones", []):
+                if zone["Name"] == candidate and not zone.get("Config", {}).get("PrivateZone"):
+                    return str(zone["Id"]).removeprefix("/hostedzone/")
+        raise DNSUpdateError(f"no public Route53 hosted zone holds {name}; set hostedZoneID")
+
+    # -- session ---------------------------------------------------------------------
+
+    def _client(self) -> Any:
+        config = botocore.config.Config(retries={"max_attempts": 3, "mode": "standard"})
+        session = boto3.session.Session(
+            aws_access_key_id=self.access_key_id or None,
+            aws_secret_access_key=self.secret_access_key or None,
+            region_name=self.region or DEFAULT_REGION,
+        )
+        if self.role:
+            sts = session.client("sts", endpoint_url=self.endpoint_url, config=config)
+            assumed = _call(
+                sts.assume_role,
+                f"assuming role {self.role}",
+                RoleArn=self.role,
+                RoleSessionName=ROLE_SESSION_NAME,
+            )["Credentials"]
+            session = boto3.session.Session(
+                aws_access_key_id=assumed["AccessKeyId"],
+                aws_secret_access_key=assumed["SecretAccessKey"],
+                aws_session_token=assumed["SessionToken"],
+                region_name=self.region or DEFAULT_REGION,
+            )
+        return session.client("route53", endpoint_url=self.endpoint_url, config=config)
+
+
+@dataclass(frozen=True)
+class _TxtSet:
+    ttl: int
+    values: tuple[str, ...]
+    name: str
+
+    def as_aws(self) -> dict[str, Any]:
+        return {
+            "Name": self.name,
+            "Type": "TXT",
+            "TTL": self.ttl,
+            "ResourceRecords": [{"Value": _quote(v)} for v in self.values],
+        }
+
+
+def _txt_set(client: Any, zone_id: str, name: str) -> _TxtSet | None:
+    listing = _call(
+        client.list_resource_record_sets,
+        f"reading TXT at {name}",
+        HostedZoneId=zone_id,
+        StartRecordName=name,
+        StartRecordType="TXT",
+        MaxItems="1",
+    )
+    for record_set in listing.get("ResourceRecordSets", []):
+        if _absolute(record_set["Name"]) == name and record_set["Type"] == "TXT":
+            return _TxtSet(
+                ttl=int(record_set.get("TTL", TTL)),
+                values=tuple(_unquote(r["Value"]) for r in record_set.get("ResourceRecords", [])),
+                name=record_set["Name"],
+            )
+    return None
+
+
+def _values_of(txt_set: _TxtSet | None) -> tuple[str, ...]:
+    return txt_set.values if txt_set else ()
+
+
+def _record_set(name: str, values: set[str]) -> dict[str, Any]:
+    return _TxtSet(ttl=TTL, values=tuple(sorted(values)), name=name).as_aws()
+
+
+def _call(method: Callable[..., Any], what: str, **kwargs: Any) -> Any:
+    """One AWS call; its failure becomes our error with AWS's code and message."""
+    try:
+        return method(**kwargs)
+    except botocore.exceptions.NoCredentialsError:
+        raise ProviderConfigError(
+            f"{what}: no AWS credentials (set accessKeyID/secretAccessKeySecretRef,"
+            " or use a ClusterIssuer with ambient credentials)"
+        ) from None
+    except botocore.exceptions.ClientError as error:
+        details = error.response.get("Error", {})
+        code = details.get("Code", "Unknown")
+        message = details.get("Message", "")
+        raise DNSUpdateError(f"{what}: {code}: {message}".rstrip(": ")) from None
+    except botocore.exceptions.BotoCoreError as error:
+        raise DNSUpdateError(f"{what}: {type(error).__name__}") from None
+
+
+def _absolute(name: str) -> str:
+    # Route53 returns names with a trailing dot and escapes "*" as \052.
+    return name.replace("\\052", "*").rstrip(".").lower() + "."
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _unquote(value: str) -> str:
+    text = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+    return text.replace('\\"', '"').replace("\\\\", "\\")
+
+
+def from_spec(spec: Mapping[str, Any], read_secret: SecretReader) -> Route53Provider:
+    """The provider a `route53` solver block configures, with its secrets read by reference."""
+    opt = creds.optional_str
+    access_key_id = opt(spec, "accessKeyID", provider=PROVIDER)
+    key_id_ref = creds.secret_ref(spec, "accessKeyIDSecretRef", provider=PROVIDER)
+    secret_ref = creds.secret_ref(spec, "secretAccessKeySecretRef", provider=PROVIDER)
+    if access_key_id and key_id_ref:
+        raise ProviderConfigError("route53: set accessKeyID or accessKeyIDSecretRef, not both")
+    if key_id_ref:
+        access_key_id = creds.read_text(
+            read_secret, key_id_ref, provider=PROVIDER, field="accessKeyIDSecretRef"
+        )
+    secret_access_key = ""
+    if secret_ref:
+        secret_access_key = creds.read_text(
+            read_secret, secret_ref, provider=PROVIDER, field="secretAccessKeySecretRef"
+        )
+    if bool(access_key_id) != bool(secret_access_key):
+        raise ProviderConfigError(
+            "route53: an access key ID needs secretAccessKeySecretRef and vice versa"
+        )
+    if not access_key_id and not creds.ambient_allowed(read_secret):
+        raise ProviderConfigError(
+            "route53: no credentials configured and ambient credentials are only used for"
+            " ClusterIssuers; set accessKeyID (or accessKeyIDSecretRef) and"
+            " secretAccessKeySecretRef"
+        )
+    return Route53Provider(
+        region=opt(spec, "region", provider=PROVIDER) or DEFAULT_REGION,
+        hosted_zone_id=opt(spec, "hostedZoneID", provider=PROVIDER),
+        access_key_id=access_key_id,
+        secret_access_key=secret_access_key,
+        role=opt(spec, "role", provider=PROVIDER),
+    )
