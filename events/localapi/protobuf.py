@@ -53,7 +53,54 @@ OBJECT_REFERENCE: Final[Schema] = {
     6: ("resourceVersion", "string"),
     7: ("fieldPath", "string"),
 }
+_INGRESS_BACKEND: Final[Schema] = {
+    4: (
+        "service",
+        {
+            1: ("name", "string"),
+            2: ("port", {1: ("name", "string"), 2: ("number", "int64")}),
+        },
+    ),
+    3: ("resource", {1: ("apiGroup", "string"), 2: ("kind", "string"), 3: ("name", "string")}),
+}
+_INGRESS_SPEC: Final[Schema] = {
+    4: ("ingressClassName", "string"),
+    1: ("defaultBackend", _INGRESS_BACKEND),
+    2: ("tls", ("repeated", {1: ("hosts", ("repeated", "string")), 2: ("secretName", "string")})),
+    3: (
+        "rules",
+        (
+            "repeated",
+            {
+                1: ("host", "string"),
+                # IngressRuleValue is embedded inline in JSON: its `http` sits on the rule.
+                2: (
+                    "",
+                    {
+                        1: (
+                            "http",
+                            {
+                                1: (
+                                    "paths",
+                                    (
+                                        "repeated",
+                                        {
+                                            1: ("path", "string"),
+                                            3: ("pathType", "string"),
+                                            2: ("backend", _INGRESS_BACKEND),
+                                        },
+                                    ),
+                                )
+                            },
+                        )
+                    },
+                ),
+            },
+        ),
+    ),
+}
 KINDS: Final[dict[str, Schema]] = {
+    "Ingress": {1: ("metadata", OBJECT_META), 2: ("spec", _INGRESS_SPEC)},
     "Secret": {
         1: ("metadata", OBJECT_META),
         2: ("data", ("map", "bytes")),
@@ -151,9 +198,12 @@ def _decode(schema: Schema, data: bytes) -> dict[str, Any]:
             )
         elif isinstance(kind, tuple) and kind[0] == "repeated":
             obj.setdefault(name, []).append(_value(kind[1], value))
+        elif name == "":
+            obj.update(_value(kind, value))
         else:
             decoded = _value(kind, value)
-            if decoded != "":  # proto2 optional strings arrive empty; JSON omits them
+            # Go clients send zero strings/numbers explicitly; their JSON omits them.
+            if not (kind in ("string", "int64") and not decoded):
                 obj[name] = decoded
     return obj
 

@@ -243,3 +243,20 @@ def test_create_secret_and_configmap_from_kubectl_generators(kubectl: Kubectl, n
     assert table[1].split()[:3] == ["creds", "Opaque", "1"]
     assert kubectl.json("get", "secret", "creds", "-n", ns)["data"] == {"user": "YWRtaW4="}
     assert kubectl.json("get", "configmap", "conf", "-n", ns)["data"] == {"mode": "fast"}
+
+
+def test_create_ingress_for_ingress_shim(kubectl: Kubectl, ns: str) -> None:
+    kubectl.run(
+        "create", "ingress", "web", "-n", ns, "--class=nginx",
+        "--rule=example.com/*=web:80,tls=web-tls",
+        "--annotation=cert-manager.io/cluster-issuer=letsencrypt",
+    )  # fmt: skip
+    ingress = kubectl.json("get", "ingress", "web", "-n", ns)
+    assert ingress["metadata"]["annotations"] == {"cert-manager.io/cluster-issuer": "letsencrypt"}
+    assert ingress["spec"]["tls"] == [{"hosts": ["example.com"], "secretName": "web-tls"}]
+    rule = ingress["spec"]["rules"][0]
+    assert rule["host"] == "example.com"
+    backend = rule["http"]["paths"][0]["backend"]["service"]
+    assert backend == {"name": "web", "port": {"number": 80}}
+    table = kubectl.run("get", "ingress", "web", "-n", ns).stdout.splitlines()
+    assert table[0].split() == ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"]

@@ -1,0 +1,164 @@
+"""LocalAPI itself: CRD installation, discovery, persistence, the request log."""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from events.localapi.crds import default_crd_dir
+from events.localapi.server import LocalAPI
+from tests.integration.localapi.conftest import CERTS, Local, certificate, start_local
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
+    """A LocalAPI that starts with no CRDs at all."""
+    empty = tmp_path_factory.mktemp("no-crds")
+    yield from start_local(tmp_path_factory.mktemp("bare"), crd_dir=empty)
+
+
+def test_applying_crds_starts_serving_them_to_kubectl(bare: Local) -> None:
+    missing = bare.kubectl.run("get", "certificates", check=False)
+    assert missing.returncode != 0
+    assert 'the server doesn\'t have a resource type "certificates"' in missing.stderr
+
+    bare.kubectl.run("apply", "-k", str(default_crd_dir()))
+    groups = bare.http.get(bare.url("/apis")).json()["groups"]
+    assert {"cert-manager.io", "acme.cert-manager.io", "trust.cert-manager.io"} <= {
+        g["name"] for g in groups
+    }
+    resources = bare.http.get(bare.url("/apis/cert-manager.io/v1")).json()["resources"]
+    certs = next(r for r in resources if r["name"] == "certificates")
+    assert certs["shortNames"] == ["cert", "certs"] and certs["kind"] == "Certificate"
+    assert any(r["name"] == "certificates/status" for r in resources)
+    crd = bare.kubectl.json("get", "crd", "certificates.cert-manager.io")
+    established = {c["type"]: c["status"] for c in crd["status"]["conditions"]}
+    assert established["Established"] == "True"
+
+    assert "No resources found" in bare.kubectl.run("get", "certificates").stderr
+    bare.kubectl.run("apply", "-f", "-", stdin=json.dumps(certificate("c", "default")))
+    assert bare.kubectl.run("get", "certs", "-o", "name").stdout.split() == [
+        "certificate.cert-manager.io/c"
+    ]
+
+
+def test_deleting_a_crd_stops_serving_it_and_drops_its_objects(bare: Local) -> None:
+    bare.kubectl.run("apply", "-f", str(default_crd_dir() / "trust.cert-manager.io_bundles.yaml"))
+    bundles = bare.url("/apis/trust.cert-manager.io/v1alpha1/bundles")
+    body = {
+        "metadata": {"name": "b"},
+        "spec": {
+            "sources": [{"useDefaultCAs": True}],
+            "target": {"configMap": {"key": "root-certs.pem"}},
+        },
+    }
+    created = bare.http.post(bundles, json=body)
+    assert created.status_code == 201, created.text
+    bare.kubectl.run("delete", "crd", "bundles.trust.cert-manager.io")
+    assert bare.http.get(bundles).status_code == 404
+    groups = {g["name"] for g in bare.http.get(bare.url("/apis")).json()["groups"]}
+    assert "trust.cert-manager.io" not in groups
+
+
+def test_crds_in_crd_dir_are_installed_at_start(local: Local) -> None:
+    listed = local.http.get(local.url("/apis/apiextensions.k8s.io/v1/customresourcedefinitions"))
+    names = {item["metadata"]["name"] for item in listed.json()["items"]}
+    assert {
+        "certificates.cert-manager.io",
+        "certificaterequests.cert-manager.io",
+        "issuers.cert-manager.io",
+        "clusterissuers.cert-manager.io",
+        "orders.acme.cert-manager.io",
+        "challenges.acme.cert-manager.io",
+        "bundles.trust.cert-manager.io",
+    } <= names
+
+
+def test_state_file_survives_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    first = LocalAPI(state_file=state)
+    first.start()
+    try:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {first.token}"
+        url = first.url + CERTS.format(ns="default")
+        created = session.post(url, json=certificate("kept", "default")).json()
+        secret_url = first.url + "/api/v1/namespaces/default/secrets"
+        session.post(secret_url, json={"metadata": {"name": "s"}, "stringData": {"k": "v"}})
+    finally:
+        first.stop()
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    assert not list(tmp_path.glob(".state.json.*"))  # no temp file left behind
+    saved = json.loads(state.read_text())
+    rv_at_stop = saved["resourceVersion"]
+
+    second = LocalAPI(state_file=state)
+    second.start()
+    try:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {second.token}"
+        again = session.get(second.url + CERTS.format(ns="default") + "/kept").json()
+        assert again["metadata"]["uid"] == created["metadata"]["uid"]
+        assert session.get(second.url + "/api/v1/namespaces/default/secrets/s").ok
+        newer = session.post(
+            second.url + "/api/v1/namespaces/default/configmaps", json={"metadata": {"name": "n"}}
+        ).json()
+        assert int(newer["metadata"]["resourceVersion"]) > rv_at_stop
+    finally:
+        second.stop()
+
+
+def test_request_log_records_verbs_and_counts_writes(local: Local, namespace: str) -> None:
+    local.api.requests.clear()
+    url = local.url(f"/api/v1/namespaces/{namespace}/configmaps")
+    local.http.post(url, json={"metadata": {"name": "a"}})
+    local.http.post(url, json={"metadata": {"name": "a"}})  # 409: not a write
+    local.http.get(f"{url}/a")
+    local.http.get(url)
+    local.http.patch(
+        f"{url}/a",
+        data='{"data":{"k":"v"}}',
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    local.http.delete(f"{url}/a")
+    mine = [r for r in local.api.requests.snapshot() if r.namespace == namespace]
+    assert [(r.verb, r.code) for r in mine] == [
+        ("create", 201),
+        ("create", 409),
+        ("get", 200),
+        ("list", 200),
+        ("patch", 200),
+        ("delete", 200),
+    ]
+    assert mine[0].resource == "configmaps" and mine[0].group == "" and mine[0].version == "v1"
+    assert mine[2].name == "a" and mine[0].user_agent.startswith("python-requests")
+    writes = [(r.verb, r.name) for r in local.api.requests.writes() if r.namespace == namespace]
+    assert writes == [("create", ""), ("patch", "a"), ("delete", "a")]
+
+
+def test_status_writes_are_logged_with_their_subresource(local: Local, namespace: str) -> None:
+    url = local.url(CERTS.format(ns=namespace))
+    local.http.post(url, json=certificate("s", namespace))
+    local.api.requests.clear()
+    local.http.patch(
+        f"{url}/s/status",
+        data='{"status":{"revision":1}}',
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    (record,) = local.api.requests.writes()
+    assert (record.resource, record.subresource, record.group) == (
+        "certificates",
+        "status",
+        "cert-manager.io",
+    )
+
+
+def test_token_is_not_in_the_repr(local: Local) -> None:
+    assert local.api.token not in repr(local.api)
