@@ -53,7 +53,7 @@ def encode(
     for entry in entries:
         if isinstance(entry, PrivateKeyEntry):
             body += struct.pack(">I", _PRIVATE_KEY_TAG)
-            body += _utf(entry.alias) + struct.pack(">q", millis)
+            body += _alias(entry.alias) + struct.pack(">q", millis)
             protected = _protect(entry.pkcs8_der, secret)
             body += struct.pack(">I", len(protected)) + protected
             body += struct.pack(">I", len(entry.chain))
@@ -61,7 +61,7 @@ def encode(
                 body += _cert(cert)
         else:
             body += struct.pack(">I", _TRUSTED_CERT_TAG)
-            body += _utf(entry.alias) + struct.pack(">q", millis)
+            body += _alias(entry.alias) + struct.pack(">q", millis)
             body += _cert(entry.cert)
     digest = hashlib.sha1(secret + _WHITENER + bytes(body), usedforsecurity=False).digest()
     return bytes(body) + digest
@@ -84,6 +84,11 @@ def _protect(plain: bytes, secret: bytes) -> bytes:
 def _cert(cert: x509.Certificate) -> bytes:
     der = cert.public_bytes(serialization.Encoding.DER)
     return _utf("X.509") + struct.pack(">I", len(der)) + der
+
+
+def _alias(alias: str) -> bytes:
+    # Java treats JKS aliases case-insensitively and stores them lowercased.
+    return _utf(alias.lower())
 
 
 def _utf(text: str) -> bytes:

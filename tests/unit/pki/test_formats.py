@@ -192,9 +192,7 @@ def _read_jks(data: bytes, password: str) -> list[_Entry]:
         if tag == 1:
             (length,) = struct.unpack(">I", take(4))
             info = take(length)
-            protected = info[-(len(info) - info.index(b"\x04", 15) - 2) :]  # OCTET STRING body
             key_der = _unprotect(_octet_string_body(info), secret)
-            del protected
             (n,) = struct.unpack(">I", take(4))
             entries.append(_Entry(tag, alias, millis, key_der, [cert() for _ in range(n)]))
         else:
@@ -205,14 +203,14 @@ def _read_jks(data: bytes, password: str) -> list[_Entry]:
 
 def _octet_string_body(info: bytes) -> bytes:
     # EncryptedPrivateKeyInfo: SEQUENCE { AlgorithmIdentifier, OCTET STRING }.
-    seq = x509_der_children(info)
+    seq = _der_children(info)
     assert seq[0] == bytes.fromhex("300e060a2b060104012a021101010500")
     octet = seq[1]
     assert octet[0] == 0x04
     return _der_value(octet)
 
 
-def x509_der_children(data: bytes) -> list[bytes]:
+def _der_children(data: bytes) -> list[bytes]:
     value = _der_value(data)
     children = []
     while value:
@@ -261,7 +259,7 @@ def test_jks_keystore_holds_protected_key_chain_and_trusted_cas(
 ) -> None:
     certs, ca = chain
     k = key("RSA", 2048)
-    data = jks_keystore(key=k, chain=certs, ca=ca, password=b"changeit", alias="web", now=NOW)
+    data = jks_keystore(key=k, chain=certs, ca=ca, password=b"changeit", alias="Web", now=NOW)
     entries = _read_jks(data, "changeit")
     assert [(e.tag, e.alias) for e in entries] == [(1, "web"), (2, "ca")]
     assert entries[0].key_der == der_private_key(k)
