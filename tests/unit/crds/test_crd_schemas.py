@@ -28,7 +28,8 @@ def load_crds() -> dict[str, dict[str, Any]]:
     crds: dict[str, dict[str, Any]] = {}
     for path in sorted(CRD_DIR.glob("*.yaml")):
         crd = yaml.safe_load(path.read_text())
-        crds[crd["spec"]["names"]["kind"]] = crd
+        if crd.get("kind") == "CustomResourceDefinition":  # not kustomization.yaml
+            crds[crd["spec"]["names"]["kind"]] = crd
     return crds
 
 
@@ -219,6 +220,14 @@ def errors_for(kind: str, obj: dict[str, Any]) -> list[tuple[str, str, str]]:
             "FieldValueTypeInvalid",
             'Invalid value: "string": spec.privateKey.size in body must be of type integer: '
             '"string"',
+        ),
+        (
+            {"signatureAlgorithm": "MD5WithRSA"},
+            "spec.signatureAlgorithm",
+            "FieldValueNotSupported",
+            'Unsupported value: "MD5WithRSA": supported values: "SHA256WithRSA", '
+            '"SHA384WithRSA", "SHA512WithRSA", "ECDSAWithSHA256", "ECDSAWithSHA384", '
+            '"ECDSAWithSHA512", "PureEd25519"',
         ),
         (
             {"additionalOutputFormats": [{"type": "PFX"}]},
