@@ -453,24 +453,31 @@ def _validate_metadata(
 
 
 def _validate_composition(schema: Schema, value: Any, path: str, errors: list[FieldError]) -> None:
-    """allOf / anyOf / oneOf / not: value validations layered on the structural schema."""
+    """allOf / anyOf / oneOf / not: value validations layered on the structural schema.
+
+    kube-openapi quotes the path in these messages, unlike the "in body" ones.
+    """
+    quoted = _quote(_name(path))
     for sub in schema.get("allOf") or ():
         _validate(sub, value, path, errors, resource_root=False)
     any_of = schema.get("anyOf")
     if any_of and not any(not _errors_of(sub, value, path) for sub in any_of):
-        errors.append(
-            _invalid(path, "", f"{_name(path)} must validate at least one schema (anyOf)")
-        )
+        errors.append(_invalid(path, "", f"{quoted} must validate at least one schema (anyOf)"))
     one_of = schema.get("oneOf")
     if one_of:
         passing = sum(1 for sub in one_of if not _errors_of(sub, value, path))
         if passing != 1:
+            found = "none valid" if passing == 0 else f"{passing} valid alternatives"
             errors.append(
-                _invalid(path, "", f"{_name(path)} must validate one and only one schema (oneOf)")
+                _invalid(
+                    path,
+                    "",
+                    f"{quoted} must validate one and only one schema (oneOf). Found {found}",
+                )
             )
     negated = schema.get("not")
     if isinstance(negated, Mapping) and not _errors_of(negated, value, path):
-        errors.append(_invalid(path, "", f"{_name(path)} must not validate the schema (not)"))
+        errors.append(_invalid(path, "", f"{quoted} must not validate the schema (not)"))
 
 
 def _errors_of(schema: Schema, value: Any, path: str) -> list[FieldError]:

@@ -240,13 +240,25 @@ def test_composition_keywords_validate_values() -> None:
     }
     assert validate(one_of, {"a": "x"}) == []
     both = only(validate(one_of, {"a": "x", "b": "y"}))
-    assert both.message.endswith("body must validate one and only one schema (oneOf)")
+    assert both.message == (
+        'Invalid value: "": "body" must validate one and only one schema (oneOf). '
+        "Found 2 valid alternatives"
+    )
+    neither = only(validate({"type": "object", "properties": {"o": one_of}}, {"o": {}}))
+    assert neither.field == "o"
+    assert neither.message.endswith(
+        '"o" must validate one and only one schema (oneOf). Found none valid'
+    )
     any_of = {"type": "string", "anyOf": [{"pattern": "^a"}, {"pattern": "^b"}]}
     assert validate(any_of, "bee") == []
-    assert only(validate(any_of, "cee")).message.endswith("(anyOf)")
+    assert only(validate(any_of, "cee")).message.endswith(
+        '"body" must validate at least one schema (anyOf)'
+    )
     negated = {"type": "string", "not": {"enum": ["forbidden"]}}
     assert validate(negated, "fine") == []
-    assert only(validate(negated, "forbidden")).message.endswith("(not)")
+    assert only(validate(negated, "forbidden")).message.endswith(
+        '"body" must not validate the schema (not)'
+    )
     all_of = {"type": "integer", "allOf": [{"minimum": 1}, {"maximum": 3}]}
     assert validate(all_of, 2) == []
     assert len(validate(all_of, 5)) == 1
