@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from events.localapi import apply as ssa
-from events.localapi import errors, openapi, patching
+from events.localapi import errors, openapi, patching, validation
 from events.localapi.errors import APIError, StatusCause
 from events.localapi.resources import CRD_RESOURCE, NAMESPACES, Registry, ResourceType
 from events.localapi.store import Obj, Store
@@ -123,6 +123,7 @@ class Verbs:
         if rt.status_subresource and rt.custom:
             obj.pop("status", None)
         self._prepare_builtin(rt, obj, None)
+        self._validate_object(rt, obj)
         self._validate_schema(rt, obj)
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = timestamp(self.clock())
@@ -193,6 +194,7 @@ class Verbs:
                     new.pop("status", None)
             self._keep_system_meta(rt, new, existing)
             self._prepare_builtin(rt, new, existing)
+            self._validate_object(rt, new)
         if managed_fields is not None:
             new["metadata"]["managedFields"] = managed_fields
         self._validate_schema(rt, new)
@@ -398,8 +400,12 @@ class Verbs:
         if "deletionTimestamp" in meta and finalizers == list(meta.get("finalizers") or ()):
             return existing, False
         new_meta = {**meta, "finalizers": finalizers}
-        new_meta.setdefault("deletionTimestamp", timestamp(self.clock()))
-        new_meta.setdefault("deletionGracePeriodSeconds", 0)
+        if "deletionTimestamp" not in meta:
+            new_meta["deletionTimestamp"] = timestamp(self.clock())
+            new_meta["deletionGracePeriodSeconds"] = 0
+            if meta.get("generation"):
+                # kube-apiserver bumps generation when it marks an object for deletion.
+                new_meta["generation"] = meta["generation"] + 1
         if options.dry_run:
             return {**existing, "metadata": new_meta}, False
         new_meta["resourceVersion"] = str(self.store.next_rv())
@@ -670,6 +676,14 @@ class Verbs:
                 meta.get("name", ""),
                 [_cause(p.reason, p.field, p.message) for p in problems],
             )
+
+    def _validate_object(self, rt: ResourceType, obj: Obj) -> None:
+        causes = validation.metadata_errors(obj["metadata"])
+        if rt.group == "" and rt.plural in ("secrets", "configmaps"):
+            causes += validation.config_key_errors("data", obj.get("data") or {})
+            causes += validation.config_key_errors("binaryData", obj.get("binaryData") or {})
+        if causes:
+            raise errors.invalid(rt.qualified, obj["metadata"]["name"], causes)
 
     def _unknown_fields(self, rt: ResourceType, paths: list[str]) -> None:
         """fieldValidation: Strict rejects unknown fields, Warn reports them in a header."""

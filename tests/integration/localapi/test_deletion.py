@@ -48,6 +48,7 @@ def test_finalizers_hold_the_object_until_removed(local: Local, namespace: str) 
     assert deleted.status_code == 200
     current = local.http.get(cert_url(local, namespace, "held")).json()
     assert current["metadata"]["deletionTimestamp"]
+    assert current["metadata"]["generation"] == 2  # marking for deletion bumps it
     assert current["metadata"]["finalizers"] == ["example.com/cleanup"]
 
     more = local.http.patch(

@@ -310,3 +310,18 @@ def test_server_side_apply_needs_a_field_manager(local: Local, namespace: str) -
     assert created.status_code == 201, created.text
     managers = [e["manager"] for e in created.json()["metadata"]["managedFields"]]
     assert managers == ["me"]
+
+
+def test_invalid_label_value_is_rejected_as_kube_does(local: Local, namespace: str) -> None:
+    url = local.url(f"/api/v1/namespaces/{namespace}/configmaps")
+    bad = {"metadata": {"name": "lbl", "labels": {"app": "not ok!"}}}
+    response = local.http.post(url, json=bad)
+    assert response.status_code == 422
+    cause = response.json()["details"]["causes"][0]
+    assert cause["field"] == "metadata.labels"
+    assert cause["message"].startswith('Invalid value: "not ok!": a valid label must be')
+    bad_key = {"metadata": {"name": "lbl", "annotations": {"Bad_Prefix.com/x": "1"}}}
+    assert local.http.post(url, json=bad_key).status_code == 422
+    bad_data = {"metadata": {"name": "lbl"}, "data": {"no spaces": "x"}}
+    response = local.http.post(url, json=bad_data)
+    assert response.json()["details"]["causes"][0]["field"] == "data[no spaces]"

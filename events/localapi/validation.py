@@ -1,0 +1,124 @@
+"""Validation kube-apiserver applies to every object: names, labels, annotations, owners.
+
+Worded as apimachinery's validation messages, so code that would be refused
+by a real cluster is refused here too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from events.localapi.errors import StatusCause
+
+_QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_CONFIG_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+ANNOTATIONS_LIMIT: Final = 256 * 1024
+
+NAME_PART_RULE: Final = (
+    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and "
+    "end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex "
+    "used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+)
+PREFIX_RULE: Final = (
+    "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+    "characters, '-' or '.', and must start and end with an alphanumeric character (e.g. "
+    "'example.com', regex used for validation is "
+    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+)
+LABEL_VALUE_RULE: Final = (
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
+    "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "
+    "'my_value',  or '12345', regex used for validation is "
+    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+)
+CONFIG_KEY_RULE: Final = (
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "
+    "'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "
+    "'[-._a-zA-Z0-9]+')"
+)
+
+
+def _invalid(field: str, value: Any, rule: str) -> StatusCause:
+    return {
+        "reason": "FieldValueInvalid",
+        "message": f'Invalid value: "{value}": {rule}',
+        "field": field,
+    }
+
+
+def _required(field: str) -> StatusCause:
+    return {"reason": "FieldValueRequired", "message": "Required value", "field": field}
+
+
+def qualified_name_errors(field: str, key: str) -> list[StatusCause]:
+    """A label or annotation key: [prefix/]name."""
+    prefix, slash, name = key.rpartition("/")
+    found: list[StatusCause] = []
+    if slash and (not prefix or len(prefix) > 253 or not _SUBDOMAIN.fullmatch(prefix)):
+        found.append(_invalid(field, key, PREFIX_RULE))
+    if not name:
+        found.append(_invalid(field, key, "name part must be non-empty"))
+    elif len(name) > 63:
+        found.append(_invalid(field, key, "name part must be no more than 63 characters"))
+    elif not _QUALIFIED_NAME.fullmatch(name):
+        found.append(_invalid(field, key, NAME_PART_RULE))
+    return found
+
+
+def metadata_errors(meta: Mapping[str, Any]) -> list[StatusCause]:
+    found: list[StatusCause] = []
+    labels = meta.get("labels") or {}
+    if not isinstance(labels, dict):
+        return [_invalid("metadata.labels", labels, "must be a map of strings")]
+    for key, value in labels.items():
+        found += qualified_name_errors("metadata.labels", key)
+        if not isinstance(value, str):
+            found.append(_invalid("metadata.labels", value, "must be a string"))
+        elif len(value) > 63:
+            found.append(_invalid("metadata.labels", value, "must be no more than 63 characters"))
+        elif not _LABEL_VALUE.fullmatch(value):
+            found.append(_invalid("metadata.labels", value, LABEL_VALUE_RULE))
+    annotations = meta.get("annotations") or {}
+    if not isinstance(annotations, dict):
+        return [*found, _invalid("metadata.annotations", annotations, "must be a map of strings")]
+    size = 0
+    for key, value in annotations.items():
+        found += qualified_name_errors("metadata.annotations", key.lower())
+        size += len(key) + len(str(value))
+    if size > ANNOTATIONS_LIMIT:
+        found.append(
+            {
+                "reason": "FieldValueTooLong",
+                "message": f"Too long: must have at most {ANNOTATIONS_LIMIT} bytes",
+                "field": "metadata.annotations",
+            }
+        )
+    for index, ref in enumerate(meta.get("ownerReferences") or ()):
+        for key in ("apiVersion", "kind", "name", "uid"):
+            if not (isinstance(ref, dict) and ref.get(key)):
+                found.append(_required(f"metadata.ownerReferences[{index}].{key}"))
+    controllers = [
+        r for r in meta.get("ownerReferences") or () if isinstance(r, dict) and r.get("controller")
+    ]
+    if len(controllers) > 1:
+        found.append(
+            _invalid(
+                "metadata.ownerReferences",
+                "",
+                "Only one reference can have Controller set to true",
+            )
+        )
+    return found
+
+
+def config_key_errors(field: str, data: Mapping[str, Any]) -> list[StatusCause]:
+    """Keys of Secret/ConfigMap data."""
+    found: list[StatusCause] = []
+    for key in data:
+        if len(key) > 253 or not _CONFIG_KEY.fullmatch(key):
+            found.append(_invalid(f"{field}[{key}]", key, CONFIG_KEY_RULE))
+    return found
