@@ -23,6 +23,7 @@ import base64
 import binascii
 import copy
 import datetime
+import functools
 import ipaddress
 import json
 import math
@@ -191,16 +192,7 @@ def _validate(
             return
     if int_or_string:
         if not (_type_matches("integer", value) or isinstance(value, str)):
-            detail = (
-                f"{_name(path)} in body must be of type integer,string: {_quote(_type_name(value))}"
-            )
-            errors.append(
-                FieldError(
-                    path,
-                    "FieldValueTypeInvalid",
-                    f"Invalid value: {_quote(_type_name(value))}: {detail}",
-                )
-            )
+            errors.append(_type_invalid(path, "integer,string", value))
             return
     elif isinstance(expected, str) and not _type_matches(expected, value):
         errors.append(_type_invalid(path, expected, value))
@@ -245,13 +237,23 @@ def _validate_string(schema: Schema, value: str, path: str, errors: list[FieldEr
             )
         )
     pattern = schema.get("pattern")
-    if isinstance(pattern, str) and re.search(pattern, value) is None:
+    compiled = _pattern(pattern) if isinstance(pattern, str) else None
+    if compiled is not None and compiled.search(value) is None:
         errors.append(_invalid(path, value, f"{_name(path)} in body should match '{pattern}'"))
     fmt = schema.get("format")
     if isinstance(fmt, str) and not _format_ok(fmt, value):
         errors.append(
             _invalid(path, value, f"{_name(path)} in body must be of type {fmt}: {_quote(value)}")
         )
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(pattern: str) -> re.Pattern[str] | None:
+    """The compiled ECMA/RE2-style pattern; one Python cannot compile is not enforced."""
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
 
 
 _DATE_TIME: Final = re.compile(

@@ -137,7 +137,16 @@ def test_minimum_and_maximum_use_kube_openapi_wording() -> None:
 def test_int_or_string_accepts_both_and_nothing_else() -> None:
     assert validate(SCHEMA, certificate(port=80)) == []
     assert validate(SCHEMA, certificate(port="http")) == []
-    assert only(validate(SCHEMA, certificate(port=[80]))).field == "spec.port"
+    assert only(validate(SCHEMA, certificate(port=[80]))) == FieldError(
+        "spec.port",
+        "FieldValueTypeInvalid",
+        'Invalid value: "array": spec.port in body must be of type integer,string: "array"',
+    )
+
+
+def test_a_pattern_python_cannot_compile_is_not_enforced() -> None:
+    schema = {"type": "string", "pattern": "(?<name"}
+    assert validate(schema, "anything") == []
 
 
 def test_additional_properties_schema_validates_every_value() -> None:
