@@ -416,6 +416,8 @@ def _validate_object(
         errors.append(
             _invalid(path, "", f"{_name(path)} in body should have at least {min_props} properties")
         )
+    if embedded and not resource_root:
+        _validate_embedded_type(value, path, errors)
     additional = schema.get("additionalProperties")
     for key, item in value.items():
         child = _child(path, key)
@@ -423,9 +425,7 @@ def _validate_object(
             _validate_metadata(properties.get("metadata"), item, child, errors)
             continue
         if embedded and key in ("apiVersion", "kind") and key not in properties:
-            if not isinstance(item, str):
-                errors.append(_type_invalid(child, "string", item))
-            continue
+            continue  # the server checks the root's; _validate_embedded_type an embedded one's
         if key in properties:
             _validate(properties[key], item, child, errors, resource_root=False)
         elif isinstance(additional, Mapping):
@@ -438,6 +438,18 @@ def _validate_object(
                     f"Forbidden: {child} in body is a forbidden property",
                 )
             )
+
+
+def _validate_embedded_type(value: dict[str, Any], path: str, errors: list[FieldError]) -> None:
+    """An x-kubernetes-embedded-resource must say what it is, as a whole object would."""
+    for key in ("apiVersion", "kind"):
+        child = _child(path, key)
+        if key not in value:
+            errors.append(FieldError(child, "FieldValueRequired", "Required value"))
+        elif not isinstance(value[key], str):
+            errors.append(_invalid(child, value[key], "must be a string"))
+        elif not value[key]:
+            errors.append(_invalid(child, "", "must not be empty"))
 
 
 def _validate_metadata(

@@ -281,6 +281,17 @@ def test_enum_distinguishes_booleans_from_numbers() -> None:
     )
 
 
+def test_embedded_resources_must_name_their_api_version_and_kind() -> None:
+    assert validate(SCHEMA, certificate(embedded={"apiVersion": "v1", "kind": "Pod"})) == []
+    errors = validate(SCHEMA, certificate(embedded={"apiVersion": 1}))
+    assert [(e.field, e.reason, e.message) for e in errors] == [
+        ("spec.embedded.apiVersion", "FieldValueInvalid", "Invalid value: 1: must be a string"),
+        ("spec.embedded.kind", "FieldValueRequired", "Required value"),
+    ]
+    empty = only(validate(SCHEMA, certificate(embedded={"apiVersion": "v1", "kind": ""})))
+    assert empty.message == 'Invalid value: "": must not be empty'
+
+
 def test_validation_works_without_metadata() -> None:
     # The server validates metadata itself and may hand us the object without it.
     obj = certificate()
