@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Final
 
@@ -67,12 +67,16 @@ def build_secret_data(
     ca_pem: bytes | None,
     keystore_passwords: Mapping[str, bytes],
     now: datetime | None = None,
+    previous: Mapping[str, bytes] | None = None,
 ) -> dict[str, bytes]:
     """The Secret's data: tls.crt/tls.key, ca.crt when known, extra formats and keystores.
 
     `keystore_passwords` maps "pkcs12"/"jks" to the resolved password; a keystore the
     spec asks for without a password raises KeyError naming the keystore. `now` stamps
-    JKS entries (their format records a creation time).
+    JKS entries (the format records a creation time). Keystores are salted, so pass the
+    Secret's current (decoded) data as `previous`: a store that still holds the same key,
+    certificates, password and profile is kept byte for byte, and an unchanged Secret
+    yields unchanged data (no write).
     """
     data: dict[str, bytes] = {CERT_KEY: chain_pem, PRIVATE_KEY_KEY: key_pem}
     if ca_pem:
@@ -85,27 +89,56 @@ def build_secret_data(
         data[COMBINED_PEM_KEY] = formats.combined_pem(key_pem, chain_pem)
     if key is None:
         return data
+    old = previous or {}
     chain = load_certificate_chain(chain_pem)
     ca = load_certificate_chain(ca_pem) if ca_pem else []
     pkcs12 = spec.keystores.pkcs12
     if pkcs12 is not None and pkcs12.create:
-        password = _password(keystore_passwords, "pkcs12")
-        data[PKCS12_KEYSTORE_KEY] = formats.pkcs12_keystore(
-            key=key, chain=chain, ca=ca, password=password, profile=pkcs12.profile
+        pw, profile = _password(keystore_passwords, "pkcs12"), pkcs12.profile
+        data[PKCS12_KEYSTORE_KEY] = _kept_or_new(
+            old.get(PKCS12_KEYSTORE_KEY),
+            still_valid=lambda b: formats.pkcs12_keystore_matches(
+                b, key=key, chain=chain, ca=ca, password=pw, profile=profile
+            ),
+            encode=lambda: formats.pkcs12_keystore(
+                key=key, chain=chain, ca=ca, password=pw, profile=profile
+            ),
         )
         if ca:
-            data[PKCS12_TRUSTSTORE_KEY] = formats.pkcs12_truststore(
-                ca=ca, password=password, profile=pkcs12.profile
+            data[PKCS12_TRUSTSTORE_KEY] = _kept_or_new(
+                old.get(PKCS12_TRUSTSTORE_KEY),
+                still_valid=lambda b: formats.pkcs12_truststore_matches(
+                    b, ca=ca, password=pw, profile=profile
+                ),
+                encode=lambda: formats.pkcs12_truststore(ca=ca, password=pw, profile=profile),
             )
     jks = spec.keystores.jks
     if jks is not None and jks.create:
-        password = _password(keystore_passwords, "jks")
-        data[JKS_KEYSTORE_KEY] = formats.jks_keystore(
-            key=key, chain=chain, ca=ca, password=password, alias=jks.alias, now=now
+        jks_pw, alias = _password(keystore_passwords, "jks"), jks.alias
+        data[JKS_KEYSTORE_KEY] = _kept_or_new(
+            old.get(JKS_KEYSTORE_KEY),
+            still_valid=lambda b: formats.jks_keystore_matches(
+                b, key=key, chain=chain, ca=ca, password=jks_pw, alias=alias
+            ),
+            encode=lambda: formats.jks_keystore(
+                key=key, chain=chain, ca=ca, password=jks_pw, alias=alias, now=now
+            ),
         )
         if ca:
-            data[JKS_TRUSTSTORE_KEY] = formats.jks_truststore(ca=ca, password=password, now=now)
+            data[JKS_TRUSTSTORE_KEY] = _kept_or_new(
+                old.get(JKS_TRUSTSTORE_KEY),
+                still_valid=lambda b: formats.jks_truststore_matches(b, ca=ca, password=jks_pw),
+                encode=lambda: formats.jks_truststore(ca=ca, password=jks_pw, now=now),
+            )
     return data
+
+
+def _kept_or_new(
+    existing: bytes | None, *, still_valid: Callable[[bytes], bool], encode: Callable[[], bytes]
+) -> bytes:
+    if existing and still_valid(existing):
+        return existing
+    return encode()
 
 
 def secret_annotations(*, spec: CertificateSpec, leaf: x509.Certificate) -> dict[str, str]:

@@ -55,3 +55,22 @@ def oid(dotted: str) -> bytes:
             rest >>= 7
         body += bytes(reversed(chunk))
     return tlv(0x06, bytes(body))
+
+
+def read_tlv(data: bytes, pos: int = 0) -> tuple[int, bytes, int]:
+    """(tag, value, position after) of the element at `pos`; ValueError if malformed."""
+    if pos + 2 > len(data):
+        raise ValueError("DER element is truncated")
+    tag, first = data[pos], data[pos + 1]
+    pos += 2
+    if first < 0x80:
+        length = first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or pos + count > len(data):
+            raise ValueError("unsupported DER length")
+        length = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
+    if pos + length > len(data):
+        raise ValueError("DER element is truncated")
+    return tag, data[pos : pos + length], pos + length

@@ -100,3 +100,100 @@ def _utf(text: str) -> bytes:
 def _utf16be(password: bytes) -> bytes:
     # Java keys the digests with the password's chars as big-endian UTF-16.
     return password.decode("utf-8").encode("utf-16-be")
+
+
+class InvalidKeystore(ValueError):
+    """JKS data that is malformed or fails its integrity check under the password."""
+
+
+def decode(data: bytes, *, password: bytes) -> list[PrivateKeyEntry | TrustedCertEntry]:
+    """Read a JKS store written by `encode` (checks integrity; unprotects keys)."""
+    secret = _utf16be(password)
+    if len(data) < 32:
+        raise InvalidKeystore("keystore is truncated")
+    body, digest = data[:-20], data[-20:]
+    expected = hashlib.sha1(secret + _WHITENER + body, usedforsecurity=False).digest()
+    if digest != expected:
+        raise InvalidKeystore("keystore integrity check failed (wrong password?)")
+    reader = _Reader(body)
+    magic, version, count = reader.unpack(">III")
+    if (magic, version) != (_MAGIC, _VERSION):
+        raise InvalidKeystore("not a JKS keystore")
+    entries: list[PrivateKeyEntry | TrustedCertEntry] = []
+    for _ in range(count):
+        (tag,) = reader.unpack(">I")
+        alias = reader.utf()
+        reader.unpack(">q")  # creation time
+        if tag == _PRIVATE_KEY_TAG:
+            (length,) = reader.unpack(">I")
+            pkcs8 = _unprotect(reader.take(length), secret)
+            (n,) = reader.unpack(">I")
+            chain = [reader.cert() for _ in range(n)]
+            entries.append(PrivateKeyEntry(alias=alias, pkcs8_der=pkcs8, chain=chain))
+        elif tag == _TRUSTED_CERT_TAG:
+            entries.append(TrustedCertEntry(alias=alias, cert=reader.cert()))
+        else:
+            raise InvalidKeystore(f"unknown JKS entry tag {tag}")
+    if not reader.done():
+        raise InvalidKeystore("trailing data in keystore")
+    return entries
+
+
+class _Reader:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._pos = 0
+
+    def take(self, n: int) -> bytes:
+        if self._pos + n > len(self._data):
+            raise InvalidKeystore("keystore is truncated")
+        chunk = self._data[self._pos : self._pos + n]
+        self._pos += n
+        return chunk
+
+    def unpack(self, fmt: str) -> tuple[int, ...]:
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))
+
+    def utf(self) -> str:
+        (length,) = self.unpack(">H")
+        return self.take(length).decode("utf-8")
+
+    def cert(self) -> x509.Certificate:
+        self.utf()  # certificate type, "X.509"
+        (length,) = self.unpack(">I")
+        try:
+            return x509.load_der_x509_certificate(self.take(length))
+        except ValueError:
+            raise InvalidKeystore("keystore holds an unreadable certificate") from None
+
+    def done(self) -> bool:
+        return self._pos == len(self._data)
+
+
+def _unprotect(info: bytes, secret: bytes) -> bytes:
+    """Undo _protect: EncryptedPrivateKeyInfo { AlgorithmIdentifier, OCTET STRING }."""
+    try:
+        seq_tag, body, _ = _der.read_tlv(info)
+        alg_tag, algorithm, pos = _der.read_tlv(body)
+        str_tag, protected, _ = _der.read_tlv(body, pos)
+    except ValueError:
+        raise InvalidKeystore("malformed protected key in keystore") from None
+    sun_protector = _der.sequence(_der.oid(_KEY_PROTECTOR_OID), _der.null())
+    if (seq_tag, str_tag) != (0x30, 0x04) or _der.tlv(alg_tag, algorithm) != sun_protector:
+        raise InvalidKeystore("unsupported key protection in keystore")
+    return _xor_unprotect(protected, secret)
+
+
+def _xor_unprotect(protected: bytes, secret: bytes) -> bytes:
+    if len(protected) < 2 * _SALT_LEN:
+        raise InvalidKeystore("protected key is truncated")
+    salt, encrypted, check = protected[:_SALT_LEN], protected[_SALT_LEN:-20], protected[-20:]
+    stream = bytearray()
+    digest = salt
+    while len(stream) < len(encrypted):
+        digest = hashlib.sha1(secret + digest, usedforsecurity=False).digest()
+        stream += digest
+    plain = bytes(e ^ s for e, s in zip(encrypted, stream, strict=False))
+    if hashlib.sha1(secret + plain, usedforsecurity=False).digest() != check:
+        raise InvalidKeystore("protected key failed its check (wrong password?)")
+    return plain

@@ -14,18 +14,23 @@ from typing import Final
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 
-from shared.pki import _jks, _pkcs12
-from shared.pki.keys import PrivateKey
+from shared.pki import _der, _jks, _pkcs12
+from shared.pki.keys import PrivateKey, public_keys_equal
 
 __all__ = [
     "PKCS12_PROFILES",
     "combined_pem",
     "der_private_key",
     "jks_keystore",
+    "jks_keystore_matches",
     "jks_truststore",
+    "jks_truststore_matches",
     "pkcs12_keystore",
+    "pkcs12_keystore_matches",
     "pkcs12_truststore",
+    "pkcs12_truststore_matches",
 ]
 
 PKCS12_PROFILES: Final[tuple[str, ...]] = _pkcs12.PROFILES
@@ -110,6 +115,103 @@ def _ca_entries(ca: Sequence[x509.Certificate]) -> list[_jks.TrustedCertEntry]:
         _jks.TrustedCertEntry(alias="ca" if i == 0 else f"ca-{i}", cert=cert)
         for i, cert in enumerate(ca)
     ]
+
+
+# Keystores are salted, so re-encoding never reproduces the bytes. These checks say
+# whether an existing store still holds exactly what would be written now (same key,
+# certificates, password and profile), so a Secret is rewritten only when it must be.
+
+
+def pkcs12_keystore_matches(
+    data: bytes,
+    *,
+    key: PrivateKey,
+    chain: Sequence[x509.Certificate],
+    ca: Sequence[x509.Certificate],
+    password: bytes,
+    profile: str = "LegacyRC2",
+) -> bool:
+    loaded = _load_pkcs12(data, password, profile)
+    if loaded is None or loaded.key is None or loaded.cert is None or not chain:
+        return False
+    return (
+        public_keys_equal(loaded.key.public_key(), key.public_key())  # type: ignore[arg-type]
+        and loaded.cert.certificate == chain[0]
+        and [c.certificate for c in loaded.additional_certs] == [*chain[1:], *ca]
+    )
+
+
+def pkcs12_truststore_matches(
+    data: bytes, *, ca: Sequence[x509.Certificate], password: bytes, profile: str = "LegacyRC2"
+) -> bool:
+    loaded = _load_pkcs12(data, password, profile)
+    return (
+        loaded is not None
+        and loaded.key is None
+        and [c.certificate for c in loaded.additional_certs] == list(ca)
+    )
+
+
+def jks_keystore_matches(
+    data: bytes,
+    *,
+    key: PrivateKey,
+    chain: Sequence[x509.Certificate],
+    ca: Sequence[x509.Certificate],
+    password: bytes,
+    alias: str = "certificate",
+) -> bool:
+    try:
+        entries = _jks.decode(data, password=password)
+    except (_jks.InvalidKeystore, UnicodeDecodeError):
+        return False
+    expected: list[_jks.PrivateKeyEntry | _jks.TrustedCertEntry] = [
+        _jks.PrivateKeyEntry(
+            alias=alias.lower(), pkcs8_der=der_private_key(key), chain=list(chain)
+        ),
+        *_ca_entries(ca),
+    ]
+    return _same_entries(entries, expected)
+
+
+def jks_truststore_matches(data: bytes, *, ca: Sequence[x509.Certificate], password: bytes) -> bool:
+    try:
+        entries = _jks.decode(data, password=password)
+    except (_jks.InvalidKeystore, UnicodeDecodeError):
+        return False
+    return _same_entries(entries, list(_ca_entries(ca)))
+
+
+def _same_entries(
+    actual: Sequence[_jks.PrivateKeyEntry | _jks.TrustedCertEntry],
+    expected: Sequence[_jks.PrivateKeyEntry | _jks.TrustedCertEntry],
+) -> bool:
+    def normal(e: _jks.PrivateKeyEntry | _jks.TrustedCertEntry) -> tuple[object, ...]:
+        if isinstance(e, _jks.PrivateKeyEntry):
+            return ("key", e.alias, e.pkcs8_der, tuple(e.chain))
+        return ("cert", e.alias, e.cert)
+
+    return [normal(e) for e in actual] == [normal(e) for e in expected]
+
+
+def _load_pkcs12(
+    data: bytes, password: bytes, profile: str
+) -> pkcs12.PKCS12KeyAndCertificates | None:
+    if _pkcs12_profile(data) != profile:
+        return None
+    try:
+        return pkcs12.load_pkcs12(data, password)
+    except ValueError:
+        return None
+
+
+def _pkcs12_profile(data: bytes) -> str:
+    # The PBE algorithm identifiers sit outside the encrypted parts, so they can be read.
+    if _der.oid("1.2.840.113549.1.5.13") in data:  # PBES2
+        return "Modern2023"
+    if _der.oid("1.2.840.113549.1.12.1.6") in data:  # pbeWithSHAAnd40BitRC2-CBC
+        return "LegacyRC2"
+    return "LegacyDES"
 
 
 def _check_profile(profile: str) -> None:

@@ -231,3 +231,60 @@ def test_labels_are_template_plus_fao() -> None:
 )
 def test_join_csv_quotes_like_go_encoding_csv(values: list[str], joined: str) -> None:
     assert join_csv(values) == joined
+
+
+def test_unchanged_keystores_are_kept_byte_for_byte() -> None:
+    cert_spec = spec(
+        keystores=Keystores(
+            pkcs12=PKCS12Keystore(create=True, password="p"),
+            jks=JKSKeystore(create=True, password="p"),
+        )
+    )
+    chain = _chain_pem()
+
+    def build(
+        passwords: dict[str, bytes], previous: dict[str, bytes] | None = None
+    ) -> dict[str, bytes]:
+        return build_secret_data(
+            spec=cert_spec,
+            key_pem=KEY_PEM,
+            chain_pem=chain,
+            ca_pem=CA_PEM,
+            keystore_passwords=passwords,
+            now=NOW,
+            previous=previous,
+        )
+
+    same = {"pkcs12": b"p", "jks": b"p"}
+    first = build(same)
+    assert build(same)["keystore.p12"] != first["keystore.p12"]  # salted: never reproducible
+    assert build(same, previous=first) == first
+    rotated = build({"pkcs12": b"new", "jks": b"p"}, previous=first)
+    assert rotated["keystore.p12"] != first["keystore.p12"]
+    assert rotated["truststore.p12"] != first["truststore.p12"]
+    assert rotated["keystore.jks"] == first["keystore.jks"]
+    assert pkcs12.load_pkcs12(rotated["keystore.p12"], b"new").key is not None
+
+
+def test_keystore_is_rebuilt_for_a_new_certificate() -> None:
+    store = Keystores(pkcs12=PKCS12Keystore(create=True, password="p"))
+    first = build_secret_data(
+        spec=spec(keystores=store),
+        key_pem=KEY_PEM,
+        chain_pem=_chain_pem(),
+        ca_pem=CA_PEM,
+        keystore_passwords={"pkcs12": b"p"},
+    )
+    renewed_chain = _chain_pem()
+    second = build_secret_data(
+        spec=spec(keystores=store),
+        key_pem=KEY_PEM,
+        chain_pem=renewed_chain,
+        ca_pem=CA_PEM,
+        keystore_passwords={"pkcs12": b"p"},
+        previous=first,
+    )
+    loaded = pkcs12.load_pkcs12(second["keystore.p12"], b"p")
+    assert loaded.cert is not None
+    assert loaded.cert.certificate == load_certificate_chain(renewed_chain)[0]
+    assert second["truststore.p12"] == first["truststore.p12"]

@@ -11,16 +11,20 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from shared.pki import _rc2
+from shared.pki import _jks, _rc2
 from shared.pki.formats import (
     combined_pem,
     der_private_key,
     jks_keystore,
+    jks_keystore_matches,
     jks_truststore,
+    jks_truststore_matches,
     pkcs12_keystore,
+    pkcs12_keystore_matches,
     pkcs12_truststore,
+    pkcs12_truststore_matches,
 )
-from shared.pki.keys import encode_private_key, public_keys_equal
+from shared.pki.keys import PrivateKey, encode_private_key, public_keys_equal
 from shared.pki.signing import encode_certificate
 from tests.conftest import require_binary
 from tests.unit.pki.factory import NOW, issue, key, self_signed_ca, spec
@@ -292,3 +296,65 @@ def test_keystore_pem_inputs_round_trip(
 ) -> None:
     certs, _ = chain
     assert x509.load_pem_x509_certificates(b"".join(encode_certificate(c) for c in certs)) == certs
+
+
+# --- "still the same store?" checks that keep salted keystores stable ------------------
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_pkcs12_matches_its_own_output_and_nothing_else(
+    profile: str, chain: tuple[list[x509.Certificate], list[x509.Certificate]]
+) -> None:
+    certs, ca = chain
+    k = key("RSA", 2048)
+    data = pkcs12_keystore(key=k, chain=certs, ca=ca, password=b"pw", profile=profile)
+    other_profile = next(p for p in PROFILES if p != profile)
+
+    def matches(
+        *,
+        key_: PrivateKey = k,
+        chain_: list[x509.Certificate] = certs,
+        ca_: list[x509.Certificate] = ca,
+        password: bytes = b"pw",
+        profile_: str = profile,
+    ) -> bool:
+        return pkcs12_keystore_matches(
+            data, key=key_, chain=chain_, ca=ca_, password=password, profile=profile_
+        )
+
+    assert matches()
+    assert not matches(password=b"other")
+    assert not matches(key_=key("RSA", 2048, slot=1))
+    assert not matches(ca_=[])
+    assert not matches(chain_=certs[:1])
+    assert not matches(profile_=other_profile)
+    trust = pkcs12_truststore(ca=ca, password=b"pw", profile=profile)
+    assert pkcs12_truststore_matches(trust, ca=ca, password=b"pw", profile=profile)
+    assert not pkcs12_truststore_matches(trust, ca=certs, password=b"pw", profile=profile)
+    assert not pkcs12_truststore_matches(trust, ca=ca, password=b"x", profile=profile)
+
+
+def test_jks_matches_its_own_output_and_nothing_else(
+    chain: tuple[list[x509.Certificate], list[x509.Certificate]],
+) -> None:
+    certs, ca = chain
+    k = key("ECDSA")
+    data = jks_keystore(key=k, chain=certs, ca=ca, password=b"pw", alias="web", now=NOW)
+    assert jks_keystore_matches(data, key=k, chain=certs, ca=ca, password=b"pw", alias="web")
+    assert not jks_keystore_matches(data, key=k, chain=certs, ca=ca, password=b"no", alias="web")
+    assert not jks_keystore_matches(data, key=k, chain=certs, ca=ca, password=b"pw", alias="x")
+    assert not jks_keystore_matches(data, key=k, chain=certs, ca=[], password=b"pw", alias="web")
+    other = key("ECDSA", slot=2)
+    assert not jks_keystore_matches(
+        data, key=other, chain=certs, ca=ca, password=b"pw", alias="web"
+    )
+    trust = jks_truststore(ca=ca, password=b"pw", now=NOW)
+    assert jks_truststore_matches(trust, ca=ca, password=b"pw")
+    assert not jks_truststore_matches(trust, ca=certs, password=b"pw")
+
+
+@pytest.mark.parametrize("garbage", [b"", b"\xfe\xed\xfe\xed" + bytes(40), b"x" * 100])
+def test_jks_decode_rejects_garbage(garbage: bytes) -> None:
+    with pytest.raises(_jks.InvalidKeystore):
+        _jks.decode(garbage, password=b"pw")
+    assert not jks_truststore_matches(garbage, ca=[], password=b"pw")
