@@ -164,8 +164,10 @@ class _LabelParser:
         return value
 
     def value_set(self) -> tuple[str, ...]:
-        if self.take() != "(":
-            raise SelectorError("found '', expected: '('")
+        opening = self.peek()
+        if opening != "(":
+            raise SelectorError(f"found '{opening or ''}', expected: '('")
+        self.pos += 1
         values: list[str] = []
         while True:
             tok = self.peek()

@@ -42,6 +42,13 @@ def test_label_selector_matches_as_kubernetes_does(selector: str, expected: bool
     assert parse_label_selector(selector)(LABELS) is expected
 
 
+def test_label_selector_errors_name_what_was_found() -> None:
+    with pytest.raises(SelectorError, match=r"^found 'web', expected: '\('$"):
+        parse_label_selector("app in web")
+    with pytest.raises(SelectorError, match=r"^found 'tier', expected: ',' or 'end of string'$"):
+        parse_label_selector("app=web tier=x")
+
+
 def test_empty_value_selects_labels_with_empty_values() -> None:
     assert parse_label_selector("flag=")({"flag": ""})
     assert parse_label_selector("flag in (,yes)")({"flag": ""})
