@@ -293,15 +293,12 @@ class Routes:
             obj = self.verbs.create(rt, namespace, await self._body(request), dry_run=dry_run)
             return self._render(request, rt, obj, status=201)
         if verb == "update":
+            body = await self._body(request)
+            existed = self.store.get(rt.key, namespace, name) is not None
             obj = self.verbs.update(
-                rt,
-                namespace,
-                name,
-                await self._body(request),
-                subresource=target.subresource,
-                dry_run=dry_run,
+                rt, namespace, name, body, subresource=target.subresource, dry_run=dry_run
             )
-            return self._render(request, rt, obj)
+            return self._render(request, rt, obj, status=200 if existed else 201)
         if verb == "patch":
             content_type = request.content_type
             body = await self._body(request, yaml_ok=content_type == APPLY_PATCH)

@@ -121,6 +121,9 @@ class LocalAPI:
         """Stop serving and flush the state file."""
         thread, loop, stop = self._thread, self._loop, self._stop
         if thread is None or loop is None or stop is None:
+            if thread is None:  # never started: just release the ports
+                self._socket.close()
+                self._tls_socket.close()
             return
         loop.call_soon_threadsafe(stop.set)
         thread.join()
@@ -194,6 +197,7 @@ class LocalAPI:
 
     def _restore(self, state: State) -> None:
         self._store.rv = state["resourceVersion"]
+        self._store.forget_history_before(state["resourceVersion"])
         for item in state["objects"]:
             key = (item["group"], item["resource"])
             self._store.load(key, item["object"])

@@ -98,6 +98,10 @@ class Store:
         last = {**old, "metadata": {**old["metadata"], "resourceVersion": str(rv)}}
         return self._record(WatchEvent(rv, resource, "DELETED", last, old))
 
+    def forget_history_before(self, rv: int) -> None:
+        """Changes up to rv happened in an earlier run: watches from before it get 410."""
+        self._dropped_up_to = max(self._dropped_up_to, rv)
+
     def load(self, resource: ResourceKey, obj: Obj) -> None:
         """Insert without an event (restoring persisted state)."""
         meta = obj["metadata"]

@@ -162,3 +162,39 @@ def test_status_writes_are_logged_with_their_subresource(local: Local, namespace
 
 def test_token_is_not_in_the_repr(local: Local) -> None:
     assert local.api.token not in repr(local.api)
+
+
+def test_watch_from_before_a_restart_is_410_gone(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    first = LocalAPI(state_file=state)
+    first.start()
+    try:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {first.token}"
+        url = first.url + "/api/v1/namespaces/default/configmaps"
+        old = session.post(url, json={"metadata": {"name": "a"}}).json()["metadata"]
+        session.post(url, json={"metadata": {"name": "b"}})  # an event the next run cannot replay
+    finally:
+        first.stop()
+    second = LocalAPI(state_file=state)
+    second.start()
+    try:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {second.token}"
+        url = second.url + "/api/v1/namespaces/default/configmaps"
+        params = {"watch": "1", "resourceVersion": old["resourceVersion"]}
+        with session.get(url, params=params, stream=True, timeout=10) as stream:
+            first_line = next(line for line in stream.iter_lines() if line)
+        event = json.loads(first_line)
+        assert event["type"] == "ERROR" and event["object"]["code"] == 410
+    finally:
+        second.stop()
+
+
+def test_put_of_a_missing_lease_creates_it(local: Local, namespace: str) -> None:
+    url = local.url(f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/leader")
+    body = {"metadata": {"name": "leader"}, "spec": {"holderIdentity": "me"}}
+    created = local.http.put(url, json=body)
+    assert created.status_code == 201
+    secret = local.url(f"/api/v1/namespaces/{namespace}/secrets/nope")
+    assert local.http.put(secret, json={"metadata": {"name": "nope"}}).status_code == 404
