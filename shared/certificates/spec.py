@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Final
 
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
 from shared.certificates.durations import format_duration, parse_duration
 
 __all__ = [
@@ -429,7 +432,21 @@ def _validate_names(
                     "may be provided.",
                 )
             )
-    has_cn = bool(common_name) or "CN=" in literal_subject.upper()
+    literal_cn = False
+    if literal_subject:
+        try:
+            literal = x509.Name.from_rfc4514_string(literal_subject)
+        except ValueError as error:
+            errors.append(
+                FieldError(
+                    "spec.literalSubject",
+                    f'Invalid value: "{literal_subject}": not an RFC 4514 subject: '
+                    f"{error or 'unrecognised attribute type or bad syntax'}",
+                )
+            )
+        else:
+            literal_cn = bool(literal.get_attributes_for_oid(NameOID.COMMON_NAME))
+    has_cn = bool(common_name) or literal_cn
     if not (has_cn or dns_names or ip_addresses or uris or emails):
         errors.append(
             FieldError(

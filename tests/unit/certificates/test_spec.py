@@ -221,6 +221,8 @@ def test_renew_before_percentage_is_accepted() -> None:
             "spec.subject",
             "no `Subject` properties",
         ),
+        ({"literalSubject": "CN=a,XX=b"}, "spec.literalSubject", "RFC 4514"),
+        ({"dnsNames": None, "literalSubject": "O=CN\\=x"}, "spec", "at least one of commonName"),
         ({"revisionHistoryLimit": 0}, "spec.revisionHistoryLimit", "greater than or equal to 1"),
         (
             {"additionalOutputFormats": [{"type": "PFX"}]},

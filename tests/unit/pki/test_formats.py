@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import struct
 import subprocess
 from dataclasses import dataclass
@@ -358,3 +359,53 @@ def test_jks_decode_rejects_garbage(garbage: bytes) -> None:
     with pytest.raises(_jks.InvalidKeystore):
         _jks.decode(garbage, password=b"pw")
     assert not jks_truststore_matches(garbage, ca=[], password=b"pw")
+
+
+def test_java_keytool_reads_jks_and_legacy_rc2_stores(
+    chain: tuple[list[x509.Certificate], list[x509.Certificate]], tmp_path: Path
+) -> None:
+    # Java is the audience for these formats; its own reader is the real judge.
+    keytool = shutil.which("keytool")
+    if keytool is None:
+        pytest.skip("keytool (a Java runtime) is not installed")
+    certs, ca = chain
+    k = key("RSA", 2048)  # the fixture leaf's key
+    jks = tmp_path / "keystore.jks"
+    jks.write_bytes(jks_keystore(key=k, chain=certs, ca=ca, password=b"changeit", now=NOW))
+    p12 = tmp_path / "truststore.p12"
+    p12.write_bytes(pkcs12_truststore(ca=ca, password=b"changeit", profile="LegacyRC2"))
+    # Converting the JKS forces Java to verify its integrity digest and unprotect the key.
+    converted = subprocess.run(
+        [
+            keytool,
+            "-importkeystore",
+            "-noprompt",
+            "-srckeystore",
+            str(jks),
+            "-srcstoretype",
+            "JKS",
+            "-srcstorepass",
+            "changeit",
+            "-destkeystore",
+            str(tmp_path / "out.p12"),
+            "-deststoretype",
+            "PKCS12",
+            "-deststorepass",
+            "changeit",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert converted.returncode == 0, converted.stdout + converted.stderr
+    assert "Entry for alias certificate successfully imported" in converted.stdout
+    listed = subprocess.run(
+        [keytool, "-list", "-keystore", str(p12), "-storetype", "PKCS12", "-storepass", "changeit"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "trustedCertEntry" in listed.stdout
