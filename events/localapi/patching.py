@@ -176,6 +176,8 @@ def _merge_map(
         elif key.startswith(_SET_ORDER):
             orders[key[len(_SET_ORDER) :]] = _as_list(patch.pop(key), key)
 
+    # $setElementOrder interleaves by the live object's order, so keep it before merging.
+    live_order = {key: list(original[key]) for key in orders if isinstance(original.get(key), list)}
     for key, value in patch.items():
         child = _child(path, key)
         if value is None:
@@ -202,7 +204,12 @@ def _merge_map(
     for key, order in orders.items():
         current = original.get(key)
         if isinstance(current, list):
-            original[key] = _apply_order(current, order, merge_key=keys.get(_child(path, key)))
+            original[key] = _apply_order(
+                current,
+                order,
+                live=live_order.get(key, []),
+                merge_key=keys.get(_child(path, key)),
+            )
     return original
 
 
@@ -261,8 +268,15 @@ def _merge_list(
     return merged
 
 
-def _apply_order(items: list[Any], order: list[Any], *, merge_key: str | None) -> list[Any]:
-    """Items named in `$setElementOrder` first, in that order; the server's others after."""
+def _apply_order(
+    items: list[Any], order: list[Any], *, live: list[Any], merge_key: str | None
+) -> list[Any]:
+    """Order a merged list as apimachinery does for `$setElementOrder`.
+
+    Items the directive names follow its order; the others (known only to the server)
+    keep their live order; the two runs are then interleaved by live position, so a
+    server-only item stays next to the neighbours it had.
+    """
 
     def identity(item: Any) -> Any:
         if merge_key and isinstance(item, dict):
@@ -270,12 +284,35 @@ def _apply_order(items: list[Any], order: list[Any], *, merge_key: str | None) -
         return item
 
     wanted = [identity(entry) for entry in order]
-    ranked = sorted(
-        (i for i, item in enumerate(items) if identity(item) in wanted),
-        key=lambda i: wanted.index(identity(items[i])),
+    live_ids = [identity(item) for item in live]
+
+    def live_index(item: Any) -> int:
+        key = identity(item)
+        return live_ids.index(key) if key in live_ids else -1
+
+    named = sorted(
+        (item for item in items if identity(item) in wanted),
+        key=lambda item: wanted.index(identity(item)),
     )
-    rest = [i for i in range(len(items)) if identity(items[i]) not in wanted]
-    return [items[i] for i in ranked + rest]
+    server_only = sorted((item for item in items if identity(item) not in wanted), key=live_index)
+    merged: list[Any] = []
+    i = j = 0
+    while i < len(server_only) or j < len(named):
+        if j >= len(named):
+            merged.append(server_only[i])
+            i += 1
+        elif i >= len(server_only):
+            merged.append(named[j])
+            j += 1
+        else:
+            left, right = live_index(server_only[i]), live_index(named[j])
+            if left >= 0 and right >= 0 and left < right:
+                merged.append(server_only[i])
+                i += 1
+            else:
+                merged.append(named[j])
+                j += 1
+    return merged
 
 
 def _strip_directives(value: Any) -> Any:

@@ -223,6 +223,19 @@ def test_set_element_order_reorders_the_merged_list() -> None:
     assert "$setElementOrder/containers" not in result["spec"]["template"]["spec"]
 
 
+def test_set_element_order_keeps_server_only_items_beside_their_neighbours() -> None:
+    # Live order a, s1 (added by someone else), b, s2; the client reorders to b, a.
+    # apimachinery's mergeSortedSlice puts s1 first: it precedes b in the live list.
+    target = {"spec": {"containers": [{"name": n} for n in ("a", "s1", "b", "s2")]}}
+    patch = {"spec": {"$setElementOrder/containers": [{"name": "b"}, {"name": "a"}]}}
+    result = strategic_merge_patch(target, patch, kind="Pod")
+    assert [c["name"] for c in result["spec"]["containers"]] == ["s1", "b", "a", "s2"]
+
+    patch = {"spec": {"$setElementOrder/containers": [{"name": "a"}, {"name": "b"}]}}
+    result = strategic_merge_patch(target, patch, kind="Pod")
+    assert [c["name"] for c in result["spec"]["containers"]] == ["a", "s1", "b", "s2"]
+
+
 def test_retain_keys_clears_fields_not_listed() -> None:
     target = {"spec": {"strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}}}
     patch = {"spec": {"strategy": {"$retainKeys": ["type"], "type": "Recreate"}}}
