@@ -57,6 +57,10 @@ def _run_options(args: argparse.Namespace, kubeconfig: Path | None) -> RunOption
         workers=args.workers,
         remote=tuple(remote),
         cluster_resource_namespace=args.cluster_resource_namespace,
+        http01_solver_address=args.http01_solver_address,
+        dns01_recursive_nameservers=tuple(
+            n.strip() for n in (args.dns01_recursive_nameservers or "").split(",") if n.strip()
+        ),
     )
 
 
@@ -105,6 +109,18 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
         "--cluster-resource-namespace",
         default=None,
         help="namespace ClusterIssuers read Secrets from (default cert-manager)",
+    )
+    parser.add_argument(
+        "--http01-solver-address",
+        metavar="HOST:PORT",
+        default=None,
+        help="serve HTTP-01 challenges here (the local solver) instead of via solver Pods",
+    )
+    parser.add_argument(
+        "--dns01-recursive-nameservers",
+        metavar="HOST:PORT[,...]",
+        default=None,
+        help="nameservers for DNS-01 zone lookup and self-checks",
     )
     parser.add_argument(
         "--function-url",

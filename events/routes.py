@@ -7,8 +7,10 @@ from typing import Final
 from shared.kube.resources import (
     CERTIFICATE_REQUESTS,
     CERTIFICATES,
+    CHALLENGES,
     CLUSTER_ISSUERS,
     ISSUERS,
+    ORDERS,
     SECRETS,
     Resource,
 )
@@ -16,6 +18,7 @@ from shared.kube.resources import (
 ON_CERTIFICATE_CREATED: Final = "functions.on_certificate_created:on_certificate_created"
 ON_ISSUER_CHANGED: Final = "functions.on_issuer_changed:on_issuer_changed"
 ON_EXPIRY_TICK: Final = "functions.on_expiry_tick:on_expiry_tick"
+ON_CHALLENGE_READY: Final = "functions.on_challenge_ready:on_challenge_ready"
 
 # kind -> function target
 ROUTES: Final[dict[str, str]] = {
@@ -24,6 +27,8 @@ ROUTES: Final[dict[str, str]] = {
     "Secret": ON_CERTIFICATE_CREATED,
     "Issuer": ON_ISSUER_CHANGED,
     "ClusterIssuer": ON_ISSUER_CHANGED,
+    "Order": ON_CHALLENGE_READY,
+    "Challenge": ON_CHALLENGE_READY,
 }
 
 
@@ -34,5 +39,7 @@ WATCHED: Final[tuple[tuple[Resource, str | None], ...]] = (
     (CLUSTER_ISSUERS, None),
     (CERTIFICATES, None),
     (CERTIFICATE_REQUESTS, None),
+    (ORDERS, None),
+    (CHALLENGES, None),
     (SECRETS, "controller.cert-manager.io/fao=true,!cert-manager.io/next-private-key"),
 )

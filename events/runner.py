@@ -6,6 +6,7 @@ Knative Trigger or an OpenFaaS gateway would reach them; only the transport diff
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 from cloudevents.http import CloudEvent
 
 from events.delivery import Dispatcher
+from events.http01 import ChallengeAnswers, HTTP01Responder
 from events.routes import ON_EXPIRY_TICK, ROUTES, WATCHED
 from events.scheduler import Scheduler
 from events.sinks import HttpSink, InProcessSink, Sink
@@ -35,6 +37,9 @@ class RunOptions:
     # target -> URL: deliver to a deployed function over HTTP instead of in-process
     remote: tuple[tuple[str, str], ...] = ()
     cluster_resource_namespace: str | None = None
+    # HOST:PORT to serve HTTP-01 challenges on (the local solver); None: solver Pods
+    http01_solver_address: str | None = None
+    dns01_recursive_nameservers: tuple[str, ...] = ()
 
 
 def partition_key(event: CloudEvent) -> str:
@@ -61,7 +66,20 @@ class Runner:
         )
         config = Config.from_environment()
         if options.cluster_resource_namespace:
-            config = Config(cluster_resource_namespace=options.cluster_resource_namespace)
+            config = dataclasses.replace(
+                config, cluster_resource_namespace=options.cluster_resource_namespace
+            )
+        if options.http01_solver_address:
+            config = dataclasses.replace(
+                config, http01_solver_address=options.http01_solver_address
+            )
+        if options.dns01_recursive_nameservers:
+            config = dataclasses.replace(
+                config, dns01_recursive_nameservers=options.dns01_recursive_nameservers
+            )
+        self.http01: HTTP01Responder | None = None
+        if config.http01_solver_address:
+            self.http01 = HTTP01Responder(config.http01_solver_address, ChallengeAnswers(self.kube))
         runtime.install(runtime.Context.build(functions_kube, clock=clock, config=config))
         remote = dict(options.remote)
         targets = {*ROUTES.values(), ON_EXPIRY_TICK}
@@ -90,6 +108,8 @@ class Runner:
         self.dispatcher.submit(self.sinks[ON_EXPIRY_TICK], event)
 
     def start(self) -> None:
+        if self.http01 is not None:
+            self.http01.start()
         self.watcher.start()
         self.scheduler.start()
         log.info("certainly is running: watching %d kinds", len(WATCHED))
@@ -101,4 +121,6 @@ class Runner:
         self.dispatcher.close()
         self.watcher.join(timeout=2)
         self.scheduler.join(timeout=2)
+        if self.http01 is not None:
+            self.http01.stop()
         runtime.install(None)

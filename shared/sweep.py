@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from shared.acmeflow.sweep import sweep_acme
 from shared.certificates.policy import backoff_until
 from shared.issuance.certificates import reconcile_certificate
 from shared.issuers.resolve import reconcile_issuer
@@ -68,6 +69,7 @@ def sweep(ctx: Context) -> Report:
                 reconcile_issuer(
                     ctx, kind=resource.kind, namespace=namespace_of(issuer), name=name_of(issuer)
                 )
+    sweep_acme(ctx)
     certificates, _ = ctx.kube.list(CERTIFICATES)
     report.certificates = len(certificates)
     now = ctx.clock.now()

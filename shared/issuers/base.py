@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -21,6 +21,8 @@ class Readiness:
     ready: bool
     reason: str
     message: str
+    # Issuer-type status fields recorded next to the condition (ACME: {"acme": {"uri": ...}}).
+    status: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from shared.issuers.acme import Acme
 from shared.issuers.base import IssuerType
 from shared.issuers.ca import CA
 from shared.issuers.selfsigned import SelfSigned
@@ -12,6 +13,7 @@ from shared.issuers.selfsigned import SelfSigned
 ISSUER_TYPES: Final[dict[str, IssuerType]] = {
     "selfSigned": SelfSigned(),
     "ca": CA(),
+    "acme": Acme(),
 }
 
 

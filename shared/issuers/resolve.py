@@ -104,8 +104,10 @@ def _record(ctx: Context, resource: Resource, issuer: dict[str, Any], readiness:
     previous = get_condition(status, "Ready")
     generation = issuer.get("metadata", {}).get("generation")
     value = "True" if readiness.ready else "False"
+    status.update(readiness.status)
     if (
-        previous is not None
+        status == (issuer.get("status") or {})
+        and previous is not None
         and previous.get("status") == value
         and previous.get("reason") == readiness.reason
         and previous.get("message") == readiness.message

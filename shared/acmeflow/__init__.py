@@ -1,0 +1,1 @@
+"""The ACME Order and Challenge reconcilers: step machines whose progress lives on status."""

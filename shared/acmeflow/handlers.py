@@ -1,0 +1,25 @@
+"""What Order and Challenge changes call for."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from shared.acmeflow.challenge import reconcile_challenge
+from shared.acmeflow.order import reconcile_order
+from shared.contracts import ObjectEvent
+from shared.routing import UnsupportedKind
+from shared.runtime import Context
+
+ACME_KINDS: Final = frozenset({"Order", "Challenge"})
+
+
+def on_acme_event(ctx: Context, event: ObjectEvent) -> str:
+    if event.kind not in ACME_KINDS:
+        raise UnsupportedKind(
+            f"on-challenge-ready handles {sorted(ACME_KINDS)}, not {event.kind!r}"
+        )
+    if event.action == "delete":
+        return f"ignored: {event.kind} deleted"
+    if event.kind == "Order":
+        return reconcile_order(ctx, namespace=event.namespace, name=event.name)
+    return reconcile_challenge(ctx, namespace=event.namespace, name=event.name)

@@ -1,0 +1,324 @@
+"""The Order reconciler: one ACME order per Order object, driven by what its status records.
+
+  1. no status.url: create the ACME order and record url, finalizeURL and the
+     authorizations (with their challenges) in one status write, before anything
+     relies on them; a later invocation never orders again for this Order
+  2. state pending: a Challenge object per pending authorization, named
+     deterministically, with the solver chosen by cert-manager's rules
+  3. the CA says ready: finalize with the request's CSR (repeatable); processing:
+     poll a bounded time; valid: download the chain and record it with state valid
+  4. final: valid Orders delete their Challenges; the owning CertificateRequest's
+     Certificate is reconciled, which records the certificate (or the failure)
+
+Transient CA errors are retried honouring Retry-After, then handed back as
+RetryLater so the event is redelivered; permanent ones make the Order errored.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Final, TypeVar
+
+from acme import client as acme_client
+
+from shared.acme import orders as acme_orders
+from shared.acme.errors import PermanentAcmeError, TransientAcmeError, retrying
+from shared.acmeflow import polling
+from shared.acmeflow.names import challenge_name
+from shared.acmeflow.solvers import CHALLENGE_KINDS, DNS01, select_solver
+from shared.faults import checkpoint
+from shared.issuance import requests as cr
+from shared.issuance.certificates import RetryLater, reconcile_certificate
+from shared.issuers.acme import AcmeConfigError, AcmeSettings, client_for, settings_of
+from shared.issuers.base import IssuerScope
+from shared.issuers.resolve import IssuerUnavailable, resolve
+from shared.kube.errors import AlreadyExists, Conflict, NotFound
+from shared.kube.objects import format_time, meta, owner_reference
+from shared.kube.recorder import NORMAL, WARNING
+from shared.kube.resources import CERTIFICATE_REQUESTS, CHALLENGES, ORDERS
+from shared.runtime import Context
+
+log = logging.getLogger(__name__)
+
+FINAL_STATES: Final = frozenset({"valid", "invalid", "errored", "expired"})
+CONFLICT_RETRIES: Final = 5
+NO_SOLVER: Final = (
+    "Failed to determine a valid solver configuration for the set of domains on the Order: "
+    "no configured challenge solvers can be used for this challenge"
+)
+
+Obj = dict[str, Any]
+T = TypeVar("T")
+
+
+def reconcile_order(ctx: Context, *, namespace: str, name: str) -> str:
+    """Move an Order as far as it can go now; returns what happened, for the log."""
+    with transient_as_retry_later():
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                return retrying(lambda: _Run(ctx, namespace, name).run(), clock=ctx.clock.now)
+            except Conflict:
+                continue
+    raise RetryLater(f"order {namespace}/{name} kept changing; try again")
+
+
+@contextlib.contextmanager
+def transient_as_retry_later() -> Iterator[None]:
+    try:
+        yield
+    except TransientAcmeError as error:
+        after = f" (retry after {error.retry_after})" if error.retry_after else ""
+        raise RetryLater(f"ACME server: {error}{after}") from error
+
+
+class _Run:
+    def __init__(self, ctx: Context, namespace: str, name: str) -> None:
+        self.ctx = ctx
+        self.namespace = namespace
+        self.name = name
+
+    def run(self) -> str:
+        order = self.ctx.kube.find(ORDERS, self.namespace, self.name)
+        if order is None or meta(order).get("deletionTimestamp"):
+            return "order gone"
+        state = str((order.get("status") or {}).get("state") or "")
+        if state in FINAL_STATES:
+            finish(self.ctx, order)
+            return f"order {state}"
+        try:
+            resolved = resolve(
+                self.ctx,
+                namespace=self.namespace,
+                ref=(order.get("spec") or {}).get("issuerRef") or {},
+            )
+            settings = settings_of(resolved.scope.spec)
+        except IssuerUnavailable as error:
+            return f"waiting for issuer: {error.message}"
+        except AcmeConfigError as error:
+            return self._fail(order, state="errored", reason=str(error))
+        scope = resolved.scope
+        client = client_for(scope, settings=settings)
+        try:
+            if not (order.get("status") or {}).get("url"):
+                order = self._create(order, client, settings)
+            order, failure = self._ensure_challenges(order, client, scope)
+            if failure:
+                return self._fail(order, state="errored", reason=failure)
+            return self._progress(order, client, settings)
+        except PermanentAcmeError as error:
+            return self._fail(order, state="errored", reason=str(error))
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _create(self, order: Obj, client: acme_client.ClientV2, settings: AcmeSettings) -> Obj:
+        spec = order.get("spec") or {}
+        identifiers = list(spec.get("dnsNames") or [])
+        common_name = spec.get("commonName")
+        if common_name and common_name not in identifiers:
+            identifiers.append(common_name)
+        identifiers.extend(spec.get("ipAddresses") or [])
+        created = acme_orders.new_order(
+            client=client,
+            identifiers=identifiers,
+            profile=spec.get("profile") or settings.profile,
+            replaces=meta(order).get("annotations", {}).get(REPLACES_ANNOTATION),
+        )
+        authorizations = [
+            acme_orders.get_authorization(client=client, url=url) for url in created.authorizations
+        ]
+        status: Obj = {
+            "url": created.url,
+            "finalizeURL": created.finalize,
+            "state": created.status,
+            "authorizations": [
+                {
+                    "url": a.url,
+                    "identifier": a.identifier,
+                    "wildcard": a.wildcard,
+                    "initialState": a.status,
+                    "challenges": [
+                        {"url": c.url, "token": c.token, "type": c.type} for c in a.challenges
+                    ],
+                }
+                for a in authorizations
+            ],
+        }
+        # A conflict here orphans the CA-side order (it expires unused); the re-read
+        # finds the url the other invocation recorded.
+        stored = self.ctx.kube.replace_status(ORDERS, {**order, "status": status})
+        checkpoint("order-created")
+        return stored
+
+    def _ensure_challenges(
+        self, order: Obj, client: acme_client.ClientV2, scope: IssuerScope
+    ) -> tuple[Obj, str | None]:
+        status = order.get("status") or {}
+        if status.get("state") != acme_orders.PENDING:
+            return order, None
+        solvers = list((scope.spec.get("acme") or {}).get("solvers") or [])
+        labels = dict(meta(order).get("labels") or {})
+        for authorization in status.get("authorizations") or []:
+            if authorization.get("initialState") != acme_orders.PENDING:
+                continue  # the CA reused a valid authorization: nothing to solve
+            name = challenge_name(self.name, authorization_url=authorization["url"])
+            if self.ctx.kube.find(CHALLENGES, self.namespace, name) is not None:
+                continue
+            offered = {c["type"]: c for c in authorization.get("challenges") or []}
+            selection = select_solver(
+                solvers,
+                domain=authorization["identifier"],
+                wildcard=bool(authorization.get("wildcard")),
+                offered=offered,
+                labels=labels,
+            )
+            if selection is None:
+                return order, NO_SOLVER
+            offer = offered[selection.challenge_type]
+            token = offer["token"]
+            key = (
+                acme_orders.dns01_value(client=client, token=token)
+                if selection.challenge_type == DNS01
+                else acme_orders.key_authorization(client=client, token=token)
+            )
+            body = {
+                "apiVersion": CHALLENGES.api_version,
+                "kind": "Challenge",
+                "metadata": {
+                    "name": name,
+                    "namespace": self.namespace,
+                    "labels": labels,
+                    "ownerReferences": [
+                        owner_reference({"apiVersion": ORDERS.api_version, **order})
+                    ],
+                },
+                "spec": {
+                    "url": offer["url"],
+                    "authorizationURL": authorization["url"],
+                    "dnsName": authorization["identifier"],
+                    "wildcard": bool(authorization.get("wildcard")),
+                    "type": CHALLENGE_KINDS[selection.challenge_type],
+                    "token": token,
+                    "key": key,
+                    "solver": dict(selection.solver),
+                    "issuerRef": dict((order.get("spec") or {}).get("issuerRef") or {}),
+                },
+            }
+            with contextlib.suppress(AlreadyExists):
+                self.ctx.kube.create(CHALLENGES, body)
+                self.ctx.recorder.record(
+                    order,
+                    type=NORMAL,
+                    reason="Created",
+                    message=f"Created Challenge resource {name!r} for domain {authorization['identifier']!r}",
+                )
+        checkpoint("challenges-created")
+        return order, None
+
+    def _progress(self, order: Obj, client: acme_client.ClientV2, settings: AcmeSettings) -> str:
+        status = order.get("status") or {}
+        url = str(status["url"])
+        csr_pem = base64.b64decode((order.get("spec") or {}).get("request") or "")
+
+        def step() -> acme_orders.OrderState:
+            current = acme_orders.get_order(client=client, url=url)
+            if current.status == acme_orders.READY:
+                current = acme_orders.finalize(client=client, order_url=url, csr_pem=csr_pem)
+            return current
+
+        current = polling.default_poller.until(
+            step, lambda o: o.status not in (acme_orders.READY, acme_orders.PROCESSING)
+        )
+        if current.status == acme_orders.VALID and current.certificate:
+            chain = acme_orders.download_certificate(
+                client=client, url=current.certificate, preferred_chain=settings.preferred_chain
+            )
+            stored = self.ctx.kube.replace_status(
+                ORDERS,
+                {
+                    **order,
+                    "status": {
+                        **status,
+                        "state": "valid",
+                        "certificate": base64.b64encode(chain).decode(),
+                        "reason": "",
+                    },
+                },
+            )
+            checkpoint("order-valid")
+            self.ctx.recorder.record(
+                stored, type=NORMAL, reason="Complete", message="Order completed successfully"
+            )
+            finish(self.ctx, stored)
+            return "order valid"
+        if current.status == acme_orders.INVALID:
+            return self._fail(order, state="invalid", reason=failure_reason(client, current))
+        return f"order {current.status}: waiting"
+
+    def _fail(self, order: Obj, *, state: str, reason: str) -> str:
+        status = {
+            **(order.get("status") or {}),
+            "state": state,
+            "reason": reason,
+            "failureTime": format_time(self.ctx.clock.now()),
+        }
+        stored = self.ctx.kube.replace_status(ORDERS, {**order, "status": status})
+        self.ctx.recorder.record(stored, type=WARNING, reason="Failed", message=reason)
+        finish(self.ctx, stored)
+        return f"order {state}: {reason}"
+
+
+# Set by the ACME issuer when the Order renews a certificate the CA can identify (ARI).
+REPLACES_ANNOTATION: Final = "acme.certainly.dev/replaces"
+
+
+def failure_reason(client: acme_client.ClientV2, order: acme_orders.OrderState) -> str:
+    """The CA's reason an order is invalid: its failed authorization's problem, else its own."""
+    for url in order.authorizations:
+        authorization = acme_orders.get_authorization(client=client, url=url)
+        try:
+            acme_orders.raise_if_invalid(authorization)
+        except PermanentAcmeError as error:
+            return f"authorization for {authorization.identifier} failed: {error}"
+    try:
+        acme_orders.raise_if_invalid(order)
+    except PermanentAcmeError as error:
+        return str(error)
+    return "the order is invalid; the CA gave no reason"
+
+
+def finish(ctx: Context, order: Mapping[str, Any]) -> None:
+    """After a final state: drop a valid Order's Challenges, and let its owner record it."""
+    namespace = meta(order).get("namespace") or ""
+    if (order.get("status") or {}).get("state") == "valid":
+        for challenge in owned_challenges(ctx, order):
+            with contextlib.suppress(NotFound, Conflict):
+                ctx.kube.delete(
+                    CHALLENGES, namespace, meta(challenge)["name"], uid=meta(challenge)["uid"]
+                )
+    for owner in meta(order).get("ownerReferences") or []:
+        if owner.get("kind") != "CertificateRequest":
+            continue
+        request = ctx.kube.find(CERTIFICATE_REQUESTS, namespace, str(owner.get("name")))
+        if request is None:
+            continue
+        certificate = cr.belongs_to(request)
+        if certificate:
+            reconcile_certificate(ctx, namespace=namespace, name=certificate)
+        else:
+            cr.sign(ctx, request)
+
+
+def owned_challenges(ctx: Context, order: Mapping[str, Any]) -> list[Obj]:
+    items, _ = ctx.kube.list(CHALLENGES, meta(order).get("namespace"))
+    uid = meta(order).get("uid")
+    return [
+        c for c in items if any(o.get("uid") == uid for o in meta(c).get("ownerReferences") or [])
+    ]
+
+
+def call_with_retries(call: Callable[[], T], ctx: Context) -> T:
+    with transient_as_retry_later():
+        return retrying(call, clock=ctx.clock.now)

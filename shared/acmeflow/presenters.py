@@ -1,0 +1,127 @@
+"""Presenting a challenge's response where the CA looks, checking it, and withdrawing it.
+
+HTTP-01 locally: the responder (events/http01.py) serves `spec.key` from the
+Challenge objects themselves, so presenting is recording `presented: true`, and
+the self-check asks the responder, with the domain as Host, what the CA will ask.
+DNS-01: the solver's provider (shared/dns01/registry) writes one TXT value into
+the zone found through the recursive nameservers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import dns.resolver
+import requests
+
+from shared.dns01 import resolver
+from shared.dns01.base import DNS01Provider, challenge_record_name
+from shared.dns01.errors import DNS01Error
+from shared.dns01.registry import provider_for
+from shared.issuers.base import IssuerScope
+from shared.kube.errors import NotFound
+from shared.kube.objects import secret_bytes
+from shared.runtime import Context
+
+CHALLENGE_PATH: Final = "/.well-known/acme-challenge/"
+SELF_CHECK_TIMEOUT: Final = 2.0
+
+
+class PresentError(Exception):
+    """The response could not be put in place; the message says why (no secrets)."""
+
+
+@dataclass(frozen=True)
+class DNSTarget:
+    fqdn: str
+    zone: str
+
+
+def present(ctx: Context, scope: IssuerScope, challenge: Mapping[str, Any]) -> None:
+    spec = challenge.get("spec") or {}
+    if spec.get("type") == "DNS-01":
+        target = dns_target(ctx, spec)
+        try:
+            _provider(scope, spec).present(fqdn=target.fqdn, zone=target.zone, value=spec["key"])
+        except DNS01Error as error:
+            raise PresentError(str(error)) from None
+        return
+    if not ctx.config.http01_solver_address:
+        raise PresentError(
+            "HTTP-01 needs a solver: run certainly with --http01-solver-address HOST:PORT"
+        )
+
+
+def cleanup(ctx: Context, scope: IssuerScope, challenge: Mapping[str, Any]) -> None:
+    spec = challenge.get("spec") or {}
+    if spec.get("type") != "DNS-01":
+        return  # the responder stops serving once the Challenge is final or gone
+    target = dns_target(ctx, spec)
+    try:
+        _provider(scope, spec).cleanup(fqdn=target.fqdn, zone=target.zone, value=spec["key"])
+    except DNS01Error as error:
+        raise PresentError(str(error)) from None
+
+
+def self_check(ctx: Context, challenge: Mapping[str, Any]) -> str | None:
+    """None when the CA would see the response now; else what is missing."""
+    spec = challenge.get("spec") or {}
+    if spec.get("type") == "DNS-01":
+        target = dns_target(ctx, spec)
+        try:
+            seen = resolver.propagated(
+                target.fqdn, str(spec["key"]), nameservers=nameservers(ctx), authoritative=False
+            )
+        except DNS01Error as error:
+            return f"DNS record for {spec.get('dnsName')!r} not yet propagated: {error}"
+        return None if seen else f"DNS record for {spec.get('dnsName')!r} not yet propagated"
+    address = ctx.config.http01_solver_address
+    url = f"http://{address}{CHALLENGE_PATH}{spec.get('token')}"
+    try:
+        response = requests.get(
+            url, headers={"Host": str(spec.get("dnsName"))}, timeout=SELF_CHECK_TIMEOUT
+        )
+    except requests.RequestException as error:
+        return f"Did not get expected response when querying endpoint: {type(error).__name__}"
+    if response.status_code != 200 or response.text.strip() != spec.get("key"):
+        return f"Did not get expected response when querying endpoint, got {response.status_code}"
+    return None
+
+
+def dns_target(ctx: Context, spec: Mapping[str, Any]) -> DNSTarget:
+    servers = nameservers(ctx)
+    fqdn = challenge_record_name(str(spec.get("dnsName")))
+    dns01 = (spec.get("solver") or {}).get("dns01") or {}
+    try:
+        if dns01.get("cnameStrategy") == "Follow":
+            fqdn = resolver.follow_cname(fqdn, nameservers=servers)
+        zone = resolver.find_zone(fqdn, nameservers=servers)
+    except DNS01Error as error:
+        raise PresentError(str(error)) from None
+    return DNSTarget(fqdn=fqdn, zone=zone)
+
+
+def nameservers(ctx: Context) -> list[resolver.Nameserver]:
+    configured = ctx.config.dns01_recursive_nameservers
+    if configured:
+        return resolver.parse_nameservers(configured)
+    return [
+        (str(address), resolver.DEFAULT_PORT) for address in dns.resolver.Resolver().nameservers
+    ]
+
+
+def _provider(scope: IssuerScope, spec: Mapping[str, Any]) -> DNS01Provider:
+    dns01 = (spec.get("solver") or {}).get("dns01") or {}
+
+    def read_secret(name: str, key: str) -> bytes:
+        try:
+            value = secret_bytes(scope.secret(name), key)
+        except NotFound:
+            raise PresentError(f'secrets "{name}" not found') from None
+        if value is None:
+            raise PresentError(f'Secret "{name}" has no key {key!r}')
+        return value
+
+    return provider_for(dns01, read_secret=read_secret)
