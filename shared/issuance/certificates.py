@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -236,7 +236,7 @@ class _Run:
             self._mark_issuing(cert, spec, trigger, waiting=error)
             return
         if request is None:
-            key, key_secret = self._next_private_key(cert, spec, secret, trigger)
+            key, key_secret = self._next_private_key(cert, spec, secret)
             checkpoint("key-persisted")
             request = self._create_request(
                 cert, spec=spec, key=key, key_secret=key_secret, revision=revision, trigger=trigger
@@ -254,7 +254,7 @@ class _Run:
             self._fail(cert, spec, secret, request)
 
     def _next_private_key(
-        self, cert: Obj, spec: CertificateSpec, secret: Obj | None, trigger: Trigger
+        self, cert: Obj, spec: CertificateSpec, secret: Obj | None
     ) -> tuple[PrivateKey, str]:
         """The key the next certificate is for, stored before anything depends on it."""
         want = spec.private_key
@@ -294,13 +294,6 @@ class _Run:
             "data": encode_data({"tls.key": pem}),
         }
         kube.create(SECRETS, body)  # AlreadyExists: a concurrent run won; re-decide with its key
-        self._announce(cert, trigger)
-        self.ctx.recorder.record(
-            cert,
-            type=NORMAL,
-            reason="Generated",
-            message=f'Stored new private key in temporary Secret resource "{name}"',
-        )
         return key, name
 
     def _create_request(
@@ -323,10 +316,16 @@ class _Run:
             key_secret_name=key_secret,
         )
         created = self.ctx.kube.create(CERTIFICATE_REQUESTS, body)
-        if (
-            key_secret == spec.secret_name
-        ):  # key reused (rotationPolicy Never): nothing announced yet
-            self._announce(cert, trigger)
+        # Creating the request is the one step exactly one run succeeds at, so the story
+        # of this issuance is told here, once, even if another run stored the key.
+        self.ctx.recorder.record(cert, type=NORMAL, reason="Issuing", message=trigger.message)
+        if key_secret != spec.secret_name:
+            self.ctx.recorder.record(
+                cert,
+                type=NORMAL,
+                reason="Generated",
+                message=f'Stored new private key in temporary Secret resource "{key_secret}"',
+            )
         self.ctx.recorder.record(
             cert,
             type=NORMAL,
@@ -416,14 +415,21 @@ class _Run:
             public = load_certificate_chain(chain_pem)[0].public_key()
         except InvalidCertificate:
             return None
-        candidates: list[bytes | None] = []
-        key_secret = annotations_of(request).get(cr.PRIVATE_KEY_SECRET_NAME)
-        if key_secret and key_secret != spec.secret_name:
-            candidates.append(
-                secret_bytes(self.ctx.kube.find(SECRETS, self.namespace, key_secret), "tls.key")
+
+        def candidates() -> Iterator[bytes | None]:
+            key_secret = annotations_of(request).get(cr.PRIVATE_KEY_SECRET_NAME)
+            if key_secret and key_secret != spec.secret_name:
+                yield secret_bytes(
+                    self.ctx.kube.find(SECRETS, self.namespace, key_secret), "tls.key"
+                )
+            yield secret_bytes(secret, "tls.key")
+            # What we read at the start may be stale: a concurrent run may have stored the
+            # key in the target Secret and removed the temporary one since.
+            yield secret_bytes(
+                self.ctx.kube.find(SECRETS, self.namespace, spec.secret_name), "tls.key"
             )
-        candidates.append(secret_bytes(secret, "tls.key"))
-        for pem in candidates:
+
+        for pem in candidates():
             if not pem:
                 continue
             try:
@@ -465,9 +471,6 @@ class _Run:
         self.ctx.recorder.record(cert, type=WARNING, reason="Failed", message=text)
 
     # -- status only -------------------------------------------------------------------
-
-    def _announce(self, cert: Obj, trigger: Trigger) -> None:
-        self.ctx.recorder.record(cert, type=NORMAL, reason="Issuing", message=trigger.message)
 
     def _mark_issuing(
         self,

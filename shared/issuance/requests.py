@@ -147,7 +147,10 @@ def sign(ctx: Context, request: Obj) -> Obj:
         try:
             stored = ctx.kube.replace_status(CERTIFICATE_REQUESTS, {**request, "status": status})
         except Conflict:
-            request = ctx.kube.get(CERTIFICATE_REQUESTS, namespace_of(request), name_of(request))
+            latest = ctx.kube.find(CERTIFICATE_REQUESTS, namespace_of(request), name_of(request))
+            if latest is None:
+                raise  # the request was replaced meanwhile: the caller re-decides
+            request = latest
             continue
         if isinstance(outcome, Issued):
             ctx.recorder.record(
