@@ -120,8 +120,8 @@ class Verbs:
             meta.pop(key, None)
         if managed_fields is not None:
             meta["managedFields"] = managed_fields
-        if rt.status_subresource and rt.custom:
-            obj.pop("status", None)
+        if rt.status_subresource:
+            obj.pop("status", None)  # set by its controller through /status, never on create
         self._prepare_builtin(rt, obj, None)
         self._validate_object(rt, obj)
         self._validate_schema(rt, obj)
@@ -197,7 +197,10 @@ class Verbs:
             self._validate_object(rt, new)
         if managed_fields is not None:
             new["metadata"]["managedFields"] = managed_fields
-        self._validate_schema(rt, new)
+        if subresource == "status":
+            self._validate_schema(rt, new, part="status")
+        else:
+            self._validate_schema(rt, new, part="main" if rt.status_subresource else "all")
         return self._commit_update(rt, new, existing, dry_run=dry_run)
 
     def _keep_system_meta(self, rt: ResourceType, new: Obj, existing: Obj) -> None:
@@ -656,26 +659,44 @@ class Verbs:
                 [_cause("FieldValueInvalid", "metadata.name", f'Invalid value: "{name}": {rule}')],
             )
 
-    def _validate_schema(self, rt: ResourceType, obj: Obj) -> None:
+    def _validate_schema(self, rt: ResourceType, obj: Obj, *, part: str = "all") -> None:
+        """Prune, default and validate against the CRD schema, in place.
+
+        part "status" checks only the status (the rest is the stored, valid object);
+        part "main" leaves out a status copied from the store. Either way only
+        request-owned dicts are mutated, never ones shared with stored objects.
+        """
         if rt.schema is None:
             return
-        # Metadata is validated by the server itself, never by the CRD schema.
-        meta = obj.pop("metadata")
-        try:
-            before = copy.deepcopy(obj) if self.field_validation != "Ignore" else None
-            openapi.prune(rt.schema, obj)
-            if before is not None:
-                self._unknown_fields(rt, _pruned_paths(before, obj, ""))
-            openapi.apply_defaults(rt.schema, obj)
-            problems = openapi.validate(rt.schema, obj)
-        finally:
-            obj["metadata"] = meta
+        schema: Mapping[str, Any] = rt.schema
+        if part == "status":
+            status_schema = (rt.schema.get("properties") or {}).get("status")
+            if status_schema is None or "status" not in obj:
+                return
+            schema = {"type": "object", "properties": {"status": status_schema}}
+            target: Obj = {"status": obj["status"]}
+        else:
+            # Metadata is validated by the server itself, never by the CRD schema.
+            skip = ("metadata", "status") if part == "main" else ("metadata",)
+            target = {k: v for k, v in obj.items() if k not in skip}
+        before = copy.deepcopy(target) if self.field_validation != "Ignore" else None
+        openapi.prune(schema, target)
+        if before is not None:
+            self._unknown_fields(rt, _pruned_paths(before, target, ""))
+        openapi.apply_defaults(schema, target)
+        problems = openapi.validate(schema, target)
         if problems:
             raise errors.invalid(
                 rt.qualified,
-                meta.get("name", ""),
+                obj["metadata"].get("name", ""),
                 [_cause(p.reason, p.field, p.message) for p in problems],
             )
+        if part == "status":
+            obj["status"] = target["status"]
+            return
+        for key in [k for k in obj if k not in target and k not in skip]:
+            del obj[key]  # pruned at the top level
+        obj.update(target)
 
     def _validate_object(self, rt: ResourceType, obj: Obj) -> None:
         causes = validation.metadata_errors(obj["metadata"])
