@@ -136,15 +136,20 @@ def _spki(key: CertificatePublicKeyTypes) -> bytes:
 
 
 def signature_hash(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512 | None:
-    """The digest cert-manager signs with: SHA-256, SHA-384 (P-384), SHA-512 (P-521).
+    """The digest cert-manager pairs with a signing key.
 
-    Ed25519 signs the message itself, so it takes no separate hash (None).
+    RSA: SHA-256, SHA-384 from 3072 bits, SHA-512 from 4096; ECDSA: SHA-256 (P-256),
+    SHA-384 (P-384), SHA-512 (P-521). Ed25519 signs the message itself (None).
     """
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return None
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        if key.curve.key_size == 384:
-            return hashes.SHA384()
-        if key.curve.key_size == 521:
-            return hashes.SHA512()
+    bits = key.key_size if isinstance(key, rsa.RSAPrivateKey) else key.curve.key_size
+    if isinstance(key, rsa.RSAPrivateKey):
+        strong, stronger = 3072, 4096
+    else:
+        strong, stronger = 384, 521
+    if bits >= stronger:
+        return hashes.SHA512()
+    if bits >= strong:
+        return hashes.SHA384()
     return hashes.SHA256()

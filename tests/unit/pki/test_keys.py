@@ -154,7 +154,8 @@ def test_public_keys_equal_distinguishes_keys() -> None:
     ("algorithm", "size", "digest"),
     [
         ("RSA", 2048, "sha256"),
-        ("RSA", 4096, "sha256"),
+        ("RSA", 3072, "sha384"),
+        ("RSA", 4096, "sha512"),
         ("ECDSA", 256, "sha256"),
         ("ECDSA", 384, "sha384"),
         ("ECDSA", 521, "sha512"),

@@ -189,6 +189,8 @@ def test_empty_subject_certificate_marks_san_critical() -> None:
     ("algorithm", "size", "digest"),
     [
         ("RSA", 2048, "sha256"),
+        ("RSA", 3072, "sha384"),
+        ("RSA", 4096, "sha512"),
         ("ECDSA", 256, "sha256"),
         ("ECDSA", 384, "sha384"),
         ("ECDSA", 521, "sha512"),
