@@ -200,7 +200,12 @@ def _merge_map(
     for key, removed in deletions.items():
         current = original.get(key)
         if isinstance(current, list):
-            original[key] = [item for item in current if item not in removed]
+            kept = [item for item in current if item not in removed]
+            if kept:
+                original[key] = kept
+            else:
+                # Typed objects omit empty lists: the last finalizer leaves no `finalizers: []`.
+                del original[key]
     for key, order in orders.items():
         current = original.get(key)
         if isinstance(current, list):

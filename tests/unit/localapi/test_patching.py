@@ -205,6 +205,10 @@ def test_finalizers_merge_as_a_set_and_can_be_deleted_by_value() -> None:
         added, {"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}}, kind="Secret"
     )
     assert removed["metadata"]["finalizers"] == ["b"]
+    emptied = strategic_merge_patch(
+        removed, {"metadata": {"$deleteFromPrimitiveList/finalizers": ["b"]}}, kind="Secret"
+    )
+    assert "finalizers" not in emptied["metadata"]
 
 
 def test_set_element_order_reorders_the_merged_list() -> None:
