@@ -122,3 +122,91 @@ def config_key_errors(field: str, data: Mapping[str, Any]) -> list[StatusCause]:
         if len(key) > 253 or not _CONFIG_KEY.fullmatch(key):
             found.append(_invalid(f"{field}[{key}]", key, CONFIG_KEY_RULE))
     return found
+
+
+OBJECT_META_FIELDS: Final = frozenset(
+    {
+        "name",
+        "generateName",
+        "namespace",
+        "selfLink",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "labels",
+        "annotations",
+        "ownerReferences",
+        "finalizers",
+        "managedFields",
+    }
+)
+_TYPE_META: Final = ("apiVersion", "kind", "metadata")
+# Top-level fields of the built-in kinds we serve (k8s.io/api types).
+BUILTIN_FIELDS: Final[dict[tuple[str, str], frozenset[str]]] = {
+    ("", "secrets"): frozenset({*_TYPE_META, "data", "stringData", "type", "immutable"}),
+    ("", "configmaps"): frozenset({*_TYPE_META, "data", "binaryData", "immutable"}),
+    ("", "namespaces"): frozenset({*_TYPE_META, "spec", "status"}),
+    ("", "services"): frozenset({*_TYPE_META, "spec", "status"}),
+    ("", "pods"): frozenset({*_TYPE_META, "spec", "status"}),
+    ("", "serviceaccounts"): frozenset(
+        {*_TYPE_META, "secrets", "imagePullSecrets", "automountServiceAccountToken"}
+    ),
+    ("", "events"): frozenset(
+        {
+            *_TYPE_META,
+            "involvedObject",
+            "reason",
+            "message",
+            "source",
+            "firstTimestamp",
+            "lastTimestamp",
+            "count",
+            "type",
+            "eventTime",
+            "series",
+            "action",
+            "related",
+            "reportingComponent",
+            "reportingInstance",
+        }
+    ),
+    ("events.k8s.io", "events"): frozenset(
+        {
+            *_TYPE_META,
+            "eventTime",
+            "series",
+            "reportingController",
+            "reportingInstance",
+            "action",
+            "reason",
+            "regarding",
+            "related",
+            "note",
+            "type",
+            "deprecatedSource",
+            "deprecatedFirstTimestamp",
+            "deprecatedLastTimestamp",
+            "deprecatedCount",
+        }
+    ),
+    ("networking.k8s.io", "ingresses"): frozenset({*_TYPE_META, "spec", "status"}),
+    ("coordination.k8s.io", "leases"): frozenset({*_TYPE_META, "spec"}),
+    ("apiextensions.k8s.io", "customresourcedefinitions"): frozenset(
+        {*_TYPE_META, "spec", "status"}
+    ),
+}
+
+
+def unknown_fields(resource: tuple[str, str], obj: Mapping[str, Any], *, custom: bool) -> list[str]:
+    """Fields a typed decoder would not know: top level of built-ins, metadata of all."""
+    found: list[str] = []
+    known = BUILTIN_FIELDS.get(resource)
+    if known is not None and not custom:
+        found += [key for key in obj if key not in known]
+    meta = obj.get("metadata")
+    if isinstance(meta, Mapping):
+        found += [f"metadata.{key}" for key in meta if key not in OBJECT_META_FIELDS]
+    return found

@@ -699,6 +699,14 @@ class Verbs:
         obj.update(target)
 
     def _validate_object(self, rt: ResourceType, obj: Obj) -> None:
+        unknown = validation.unknown_fields(rt.key, obj, custom=rt.custom)
+        if unknown:
+            self._unknown_fields(rt, unknown)
+            for path in unknown:  # a typed decoder drops what it does not know
+                if path.startswith("metadata."):
+                    obj["metadata"].pop(path.removeprefix("metadata."), None)
+                else:
+                    obj.pop(path, None)
         causes = validation.metadata_errors(obj["metadata"])
         if rt.group == "" and rt.plural in ("secrets", "configmaps"):
             causes += validation.config_key_errors("data", obj.get("data") or {})

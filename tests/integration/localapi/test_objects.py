@@ -325,3 +325,18 @@ def test_invalid_label_value_is_rejected_as_kube_does(local: Local, namespace: s
     bad_data = {"metadata": {"name": "lbl"}, "data": {"no spaces": "x"}}
     response = local.http.post(url, json=bad_data)
     assert response.json()["details"]["causes"][0]["field"] == "data[no spaces]"
+
+
+def test_unknown_builtin_fields_follow_field_validation(local: Local, namespace: str) -> None:
+    url = local.url(f"/api/v1/namespaces/{namespace}/secrets")
+    typo = secret("typo", strngData={"a": "b"})
+    strict = local.http.post(url, params={"fieldValidation": "Strict"}, json=typo)
+    assert strict.status_code == 400
+    assert strict.json()["message"] == (
+        'Secret in version "v1" cannot be handled as a Secret: '
+        'strict decoding error: unknown field "strngData"'
+    )
+    warned = local.http.post(url, json=typo)
+    assert warned.status_code == 201
+    assert "strngData" not in warned.json()
+    assert 'unknown field \\"strngData\\"' in warned.headers["Warning"]
