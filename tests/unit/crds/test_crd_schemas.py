@@ -544,6 +544,8 @@ EXPECTED_COLUMNS: dict[str, list[tuple[str, str, str, int]]] = {
         ("Secret", ".spec.secretName", "string", 0),
         ("Issuer", ".spec.issuerRef.name", "string", 1),
         ("Status", f"{READY}.message", "string", 1),
+        # not in cert-manager's CRD: the expiry is what people look for in -o wide
+        ("Expiration", ".status.notAfter", "string", 1),
         ("Age", *AGE, 0),
     ],
     "CertificateRequest": [
