@@ -31,6 +31,9 @@ __all__ = [
     "IssuerRef",
     "JKSKeystore",
     "Keystores",
+    "NameConstraintItems",
+    "NameConstraints",
+    "OtherName",
     "PKCS12Keystore",
     "PrivateKeySpec",
     "SecretKeyRef",
@@ -113,6 +116,31 @@ class Subject:
 
 
 @dataclass(frozen=True)
+class OtherName:
+    """An otherName SAN with a UTF-8 string value (e.g. a UPN, 1.3.6.1.4.1.311.20.2.3)."""
+
+    oid: str
+    utf8_value: str
+
+
+@dataclass(frozen=True)
+class NameConstraintItems:
+    dns_domains: tuple[str, ...] = ()
+    ip_ranges: tuple[str, ...] = ()  # CIDRs
+    email_addresses: tuple[str, ...] = ()
+    uri_domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NameConstraints:
+    """X.509 NameConstraints for a CA certificate."""
+
+    critical: bool = False
+    permitted: NameConstraintItems | None = None
+    excluded: NameConstraintItems | None = None
+
+
+@dataclass(frozen=True)
 class SecretTemplate:
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
@@ -159,6 +187,7 @@ class CertificateSpec:
     ip_addresses: tuple[str, ...] = ()
     uris: tuple[str, ...] = ()
     email_addresses: tuple[str, ...] = ()
+    other_names: tuple[OtherName, ...] = ()
     subject: Subject = field(default_factory=Subject)
     literal_subject: str = ""
     duration: timedelta = DEFAULT_DURATION
@@ -172,6 +201,7 @@ class CertificateSpec:
     additional_output_formats: tuple[str, ...] = ()
     keystores: Keystores = field(default_factory=Keystores)
     encode_usages_in_request: bool = True
+    name_constraints: NameConstraints | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +248,7 @@ def parse_certificate(obj: Mapping[str, Any]) -> CertificateSpec:
     ip_addresses = reader.strings(spec, "ipAddresses", "spec")
     uris = reader.strings(spec, "uris", "spec")
     emails = reader.strings(spec, "emailAddresses", "spec")
+    other_names = _parse_other_names(spec, errors)
     _validate_names(
         errors,
         common_name=common_name,
@@ -227,6 +258,7 @@ def parse_certificate(obj: Mapping[str, Any]) -> CertificateSpec:
         ip_addresses=ip_addresses,
         uris=uris,
         emails=emails,
+        other_names=other_names,
     )
 
     duration = reader.duration(spec, "duration", "spec")
@@ -266,6 +298,7 @@ def parse_certificate(obj: Mapping[str, Any]) -> CertificateSpec:
     keystores = _parse_keystores(reader, reader.mapping(spec, "keystores", "spec"), errors)
     encode_usages = reader.boolean(spec, "encodeUsagesInRequest", "spec")
     is_ca = bool(reader.boolean(spec, "isCA", "spec"))
+    name_constraints = _parse_name_constraints(reader, spec, errors, is_ca=is_ca)
 
     if errors:
         raise InvalidSpec(errors)
@@ -279,6 +312,7 @@ def parse_certificate(obj: Mapping[str, Any]) -> CertificateSpec:
         ip_addresses=ip_addresses,
         uris=uris,
         email_addresses=emails,
+        other_names=other_names,
         subject=subject,
         literal_subject=literal_subject,
         duration=duration or DEFAULT_DURATION,
@@ -292,6 +326,7 @@ def parse_certificate(obj: Mapping[str, Any]) -> CertificateSpec:
         additional_output_formats=formats,
         keystores=keystores,
         encode_usages_in_request=True if encode_usages is None else encode_usages,
+        name_constraints=name_constraints,
     )
 
 
@@ -414,6 +449,7 @@ def _validate_names(
     ip_addresses: tuple[str, ...],
     uris: tuple[str, ...],
     emails: tuple[str, ...],
+    other_names: tuple[OtherName, ...],
 ) -> None:
     if literal_subject:
         if common_name:
@@ -447,7 +483,7 @@ def _validate_names(
         else:
             literal_cn = bool(literal.get_attributes_for_oid(NameOID.COMMON_NAME))
     has_cn = bool(common_name) or literal_cn
-    if not (has_cn or dns_names or ip_addresses or uris or emails):
+    if not (has_cn or dns_names or ip_addresses or uris or emails or other_names):
         errors.append(
             FieldError(
                 "spec",
@@ -477,6 +513,75 @@ def _validate_names(
     for index, uri in enumerate(uris):
         if ":" not in uri:
             errors.append(FieldError(f"spec.uris[{index}]", f'Invalid value: "{uri}": invalid URI'))
+
+
+def _parse_other_names(spec: Mapping[str, Any], errors: list[FieldError]) -> tuple[OtherName, ...]:
+    raw = spec.get("otherNames") or []
+    if not isinstance(raw, list):
+        errors.append(FieldError("spec.otherNames", "Invalid value: must be a list"))
+        return ()
+    names: list[OtherName] = []
+    for index, item in enumerate(raw):
+        path = f"spec.otherNames[{index}]"
+        oid = item.get("oid") if isinstance(item, Mapping) else None
+        value = item.get("utf8Value") if isinstance(item, Mapping) else None
+        if not isinstance(oid, str) or not _is_oid(oid):
+            errors.append(
+                FieldError(f"{path}.oid", f'Invalid value: "{oid}": must be a dotted OID')
+            )
+        elif not isinstance(value, str) or not value:
+            errors.append(FieldError(f"{path}.utf8Value", "Required value: must be specified"))
+        else:
+            names.append(OtherName(oid=oid, utf8_value=value))
+    return tuple(names)
+
+
+def _is_oid(text: str) -> bool:
+    parts = text.split(".")
+    return len(parts) >= 2 and all(p.isdigit() for p in parts) and int(parts[0]) <= 2
+
+
+def _parse_name_constraints(
+    reader: _Reader, spec: Mapping[str, Any], errors: list[FieldError], *, is_ca: bool
+) -> NameConstraints | None:
+    if "nameConstraints" not in spec or spec["nameConstraints"] is None:
+        return None
+    path = "spec.nameConstraints"
+    raw = reader.mapping(spec, "nameConstraints", "spec")
+    if not is_ca:
+        errors.append(
+            FieldError(path, "Invalid value: isCA must be true when nameConstraints is set")
+        )
+    subtrees: dict[str, NameConstraintItems | None] = {}
+    for part in ("permitted", "excluded"):
+        if raw.get(part) is None:
+            subtrees[part] = None
+            continue
+        items = reader.mapping(raw, part, path)
+        where = f"{path}.{part}"
+        ranges = reader.strings(items, "ipRanges", where)
+        for index, cidr in enumerate(ranges):
+            try:
+                ipaddress.ip_network(cidr)
+            except ValueError:
+                errors.append(
+                    FieldError(
+                        f"{where}.ipRanges[{index}]", f'Invalid value: "{cidr}": invalid CIDR'
+                    )
+                )
+        subtrees[part] = NameConstraintItems(
+            dns_domains=reader.strings(items, "dnsDomains", where),
+            ip_ranges=ranges,
+            email_addresses=reader.strings(items, "emailAddresses", where),
+            uri_domains=reader.strings(items, "uriDomains", where),
+        )
+    if not any(items is not None and items != NameConstraintItems() for items in subtrees.values()):
+        errors.append(FieldError(path, "Required value: either permitted or excluded must be set"))
+    return NameConstraints(
+        critical=bool(reader.boolean(raw, "critical", path)),
+        permitted=subtrees["permitted"],
+        excluded=subtrees["excluded"],
+    )
 
 
 def _validate_renewal(

@@ -8,11 +8,25 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
-from shared.certificates.spec import CertificateSpec, Subject
+from shared.certificates.spec import (
+    CertificateSpec,
+    NameConstraintItems,
+    NameConstraints,
+    OtherName,
+    Subject,
+)
+from shared.pki import _der
 from shared.pki.keys import PrivateKey, signature_hash
 from shared.pki.usages import resolve_usages
 
-__all__ = ["InvalidCSR", "build_csr", "build_sans", "build_subject", "load_csr"]
+__all__ = [
+    "InvalidCSR",
+    "build_csr",
+    "build_name_constraints",
+    "build_sans",
+    "build_subject",
+    "load_csr",
+]
 
 
 class InvalidCSR(ValueError):
@@ -30,6 +44,7 @@ def build_csr(*, spec: CertificateSpec, key: PrivateKey) -> bytes:
         ip_addresses=spec.ip_addresses,
         uris=spec.uris,
         emails=spec.email_addresses,
+        other_names=spec.other_names,
     )
     if sans is not None:
         # RFC 5280 4.2.1.6: with an empty subject the SAN extension must be critical.
@@ -38,6 +53,9 @@ def build_csr(*, spec: CertificateSpec, key: PrivateKey) -> bytes:
         builder = builder.add_extension(
             x509.BasicConstraints(ca=True, path_length=None), critical=True
         )
+        constraints = build_name_constraints(spec.name_constraints)
+        if constraints is not None and spec.name_constraints is not None:
+            builder = builder.add_extension(constraints, critical=spec.name_constraints.critical)
     if spec.encode_usages_in_request:
         usages = resolve_usages(spec.usages, is_ca=spec.is_ca)
         if usages.key_usage is not None:
@@ -90,9 +108,36 @@ def build_sans(
     ip_addresses: tuple[str, ...],
     uris: tuple[str, ...],
     emails: tuple[str, ...],
+    other_names: tuple[OtherName, ...] = (),
 ) -> x509.SubjectAlternativeName | None:
     names: list[x509.GeneralName] = [x509.DNSName(n) for n in dns_names]
     names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ip_addresses]
     names += [x509.UniformResourceIdentifier(u) for u in uris]
     names += [x509.RFC822Name(e) for e in emails]
+    names += [
+        # The value is a DER UTF8String, as cert-manager encodes utf8Value.
+        x509.OtherName(x509.ObjectIdentifier(o.oid), _der.tlv(0x0C, o.utf8_value.encode()))
+        for o in other_names
+    ]
     return x509.SubjectAlternativeName(names) if names else None
+
+
+def build_name_constraints(constraints: NameConstraints | None) -> x509.NameConstraints | None:
+    """The NameConstraints extension value for a CA, or None when nothing is constrained."""
+    if constraints is None:
+        return None
+    permitted = _subtrees(constraints.permitted)
+    excluded = _subtrees(constraints.excluded)
+    if permitted is None and excluded is None:
+        return None
+    return x509.NameConstraints(permitted_subtrees=permitted, excluded_subtrees=excluded)
+
+
+def _subtrees(items: NameConstraintItems | None) -> list[x509.GeneralName] | None:
+    if items is None:
+        return None
+    names: list[x509.GeneralName] = [x509.DNSName(d) for d in items.dns_domains]
+    names += [x509.IPAddress(ipaddress.ip_network(r)) for r in items.ip_ranges]
+    names += [x509.RFC822Name(e) for e in items.email_addresses]
+    names += [x509.UniformResourceIdentifier(u) for u in items.uri_domains]
+    return names or None

@@ -84,6 +84,14 @@ def sign_csr(
         builder = builder.add_extension(resolved.key_usage, critical=True)
     if resolved.extended_key_usage is not None:
         builder = builder.add_extension(resolved.extended_key_usage, critical=False)
+    if is_ca:
+        # A CA keeps the NameConstraints it asked for; they bind what it may issue.
+        try:
+            constraints = csr.extensions.get_extension_for_class(x509.NameConstraints)
+        except x509.ExtensionNotFound:
+            pass
+        else:
+            builder = builder.add_extension(constraints.value, critical=constraints.critical)
     sans = _requested_sans(csr)
     if sans is not None:
         # RFC 5280 4.2.1.6: a certificate with an empty subject must mark SANs critical.

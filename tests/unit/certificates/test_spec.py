@@ -11,6 +11,9 @@ from shared.certificates.spec import (
     InvalidSpec,
     IssuerRef,
     JKSKeystore,
+    NameConstraintItems,
+    NameConstraints,
+    OtherName,
     PKCS12Keystore,
     PrivateKeySpec,
     SecretKeyRef,
@@ -291,3 +294,53 @@ def test_keystore_password_never_appears_in_errors() -> None:
 
 def test_literal_subject_with_cn_satisfies_the_name_requirement() -> None:
     assert parsed(dnsNames=None, literalSubject="CN=app,O=Acme").literal_subject == "CN=app,O=Acme"
+
+
+def test_other_names_and_name_constraints_are_parsed() -> None:
+    spec = parsed(
+        isCA=True,
+        otherNames=[{"oid": "1.3.6.1.4.1.311.20.2.3", "utf8Value": "upn@example.com"}],
+        nameConstraints={
+            "critical": True,
+            "permitted": {"dnsDomains": ["example.com"], "ipRanges": ["10.0.0.0/8"]},
+            "excluded": {"emailAddresses": ["bad@example.com"], "uriDomains": [".evil.example"]},
+        },
+    )
+    assert spec.other_names == (OtherName("1.3.6.1.4.1.311.20.2.3", "upn@example.com"),)
+    assert spec.name_constraints == NameConstraints(
+        critical=True,
+        permitted=NameConstraintItems(dns_domains=("example.com",), ip_ranges=("10.0.0.0/8",)),
+        excluded=NameConstraintItems(
+            email_addresses=("bad@example.com",), uri_domains=(".evil.example",)
+        ),
+    )
+
+
+def test_other_names_alone_satisfy_the_name_requirement() -> None:
+    spec = parsed(dnsNames=None, otherNames=[{"oid": "1.2.3.4", "utf8Value": "x"}])
+    assert spec.other_names == (OtherName("1.2.3.4", "x"),)
+
+
+@pytest.mark.parametrize(
+    ("fields", "path", "text"),
+    [
+        ({"otherNames": [{"oid": "upn", "utf8Value": "x"}]}, "spec.otherNames[0].oid", "OID"),
+        ({"otherNames": [{"oid": "1.2.3"}]}, "spec.otherNames[0].utf8Value", "Required"),
+        (
+            {"nameConstraints": {"permitted": {"dnsDomains": ["a.example"]}}},
+            "spec.nameConstraints",
+            "isCA must be true",
+        ),
+        ({"isCA": True, "nameConstraints": {}}, "spec.nameConstraints", "permitted or excluded"),
+        (
+            {"isCA": True, "nameConstraints": {"permitted": {"ipRanges": ["10.0.0.0/33"]}}},
+            "spec.nameConstraints.permitted.ipRanges[0]",
+            "invalid CIDR",
+        ),
+    ],
+)
+def test_invalid_other_names_and_name_constraints(
+    fields: dict[str, Any], path: str, text: str
+) -> None:
+    error = _invalid(**fields)
+    assert any(e.path == path and text in e.detail for e in error.errors), error.message

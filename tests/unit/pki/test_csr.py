@@ -7,8 +7,14 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from shared.certificates.spec import Subject
-from shared.pki.csr import InvalidCSR, build_csr, build_subject, load_csr
+from shared.certificates.spec import NameConstraintItems, NameConstraints, OtherName, Subject
+from shared.pki.csr import (
+    InvalidCSR,
+    build_csr,
+    build_name_constraints,
+    build_subject,
+    load_csr,
+)
 from shared.pki.keys import public_keys_equal
 from tests.unit.pki.factory import key, spec
 
@@ -155,3 +161,37 @@ def test_load_csr_rejects_a_tampered_signature() -> None:
     tampered = x509.load_der_x509_csr(bytes(der)).public_bytes(serialization.Encoding.PEM)
     with pytest.raises(InvalidCSR, match="signature"):
         load_csr(tampered)
+
+
+def test_other_names_are_utf8_string_sans() -> None:
+    request = spec(other_names=(OtherName("1.3.6.1.4.1.311.20.2.3", "upn@example.com"),))
+    csr = load_csr(build_csr(spec=request, key=key("ECDSA")))
+    (other,) = _ext(csr, x509.SubjectAlternativeName).value.get_values_for_type(x509.OtherName)
+    assert other.type_id.dotted_string == "1.3.6.1.4.1.311.20.2.3"
+    assert other.value == b"\x0c\x0fupn@example.com"
+
+
+def test_ca_csr_carries_name_constraints() -> None:
+    constraints = NameConstraints(
+        critical=True,
+        permitted=NameConstraintItems(dns_domains=("example.com",), ip_ranges=("10.0.0.0/8",)),
+        excluded=NameConstraintItems(email_addresses=("bad@example.com",)),
+    )
+    csr = load_csr(build_csr(spec=spec(is_ca=True, name_constraints=constraints), key=key("ECDSA")))
+    extension = _ext(csr, x509.NameConstraints)
+    assert extension.critical
+    assert extension.value.permitted_subtrees == [
+        x509.DNSName("example.com"),
+        x509.IPAddress(ipaddress.ip_network("10.0.0.0/8")),
+    ]
+    assert extension.value.excluded_subtrees == [x509.RFC822Name("bad@example.com")]
+
+
+def test_name_constraints_need_is_ca_and_content() -> None:
+    empty = NameConstraints(permitted=NameConstraintItems())
+    assert build_name_constraints(empty) is None
+    assert build_name_constraints(None) is None
+    leaf = spec(name_constraints=NameConstraints(permitted=NameConstraintItems(dns_domains=("a",))))
+    csr = load_csr(build_csr(spec=leaf, key=key("ECDSA")))
+    with pytest.raises(x509.ExtensionNotFound):
+        _ext(csr, x509.NameConstraints)

@@ -9,6 +9,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from shared.certificates.spec import NameConstraintItems, NameConstraints
 from shared.pki.csr import build_csr, load_csr
 from shared.pki.keys import public_keys_equal
 from shared.pki.signing import SigningError, encode_certificate, sign_csr
@@ -255,3 +256,14 @@ def test_encode_certificate_is_pem_that_loads_back() -> None:
     assert pem.startswith(b"-----BEGIN CERTIFICATE-----")
     assert x509.load_pem_x509_certificate(pem) == leaf
     assert public_keys_equal(leaf.public_key(), key("ECDSA").public_key())
+
+
+def test_ca_certificate_keeps_requested_name_constraints() -> None:
+    constraints = NameConstraints(
+        critical=True, permitted=NameConstraintItems(dns_domains=("example.com",))
+    )
+    ca_spec = spec(common_name="Sub CA", dns_names=(), is_ca=True, name_constraints=constraints)
+    sub = issue(ca_spec, key("ECDSA", slot=40))
+    extension = _ext(sub, x509.NameConstraints)
+    assert extension.critical
+    assert extension.value.permitted_subtrees == [x509.DNSName("example.com")]
