@@ -422,3 +422,11 @@ def test_not_ready_once_expired() -> None:
 def test_not_ready_reasons_follow_the_policy_chain(secret_fn: Any, reason: str) -> None:
     condition = _ready(secret_fn())
     assert (condition.status, condition.reason) == ("False", reason)
+
+
+def test_an_expired_certificate_is_reissued_as_renewing() -> None:
+    # cert-manager's trigger chain has no Expired step: an expired certificate is long due.
+    short = replace(SPEC, duration=HOUR)
+    trigger = _trigger(_secret(short), short, now=NOW + 2 * HOUR)
+    assert trigger is not None
+    assert trigger.reason == "Renewing"
