@@ -121,7 +121,7 @@ def _delete(obj: dict[str, Any], path: Path) -> None:
 
 def _merge(target: dict[str, Any], applied: Mapping[str, Any]) -> None:
     for key, value in applied.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict) and value:
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
             _merge(target[key], value)
         else:
             target[key] = copy.deepcopy(value)

@@ -247,6 +247,8 @@ class Routes:
             if target.name:
                 return "get"
             return "watch" if _truthy(request.query.get("watch")) else "list"
+        if target.rt.namespaced and not target.namespace:
+            raise errors.method_not_allowed(method)  # the all-namespaces path only reads
         if target.subresource and method in ("POST", "DELETE"):
             raise errors.method_not_allowed(method)
         if method == "POST" and not target.name:
