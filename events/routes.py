@@ -9,6 +9,7 @@ from shared.kube.resources import (
     CERTIFICATES,
     CHALLENGES,
     CLUSTER_ISSUERS,
+    INGRESSES,
     ISSUERS,
     ORDERS,
     SECRETS,
@@ -19,6 +20,7 @@ ON_CERTIFICATE_CREATED: Final = "functions.on_certificate_created:on_certificate
 ON_ISSUER_CHANGED: Final = "functions.on_issuer_changed:on_issuer_changed"
 ON_EXPIRY_TICK: Final = "functions.on_expiry_tick:on_expiry_tick"
 ON_CHALLENGE_READY: Final = "functions.on_challenge_ready:on_challenge_ready"
+ON_INGRESS_CHANGED: Final = "functions.on_ingress_changed:on_ingress_changed"
 
 # kind -> function target
 ROUTES: Final[dict[str, str]] = {
@@ -29,6 +31,7 @@ ROUTES: Final[dict[str, str]] = {
     "ClusterIssuer": ON_ISSUER_CHANGED,
     "Order": ON_CHALLENGE_READY,
     "Challenge": ON_CHALLENGE_READY,
+    "Ingress": ON_INGRESS_CHANGED,
 }
 
 
@@ -41,5 +44,6 @@ WATCHED: Final[tuple[tuple[Resource, str | None], ...]] = (
     (CERTIFICATE_REQUESTS, None),
     (ORDERS, None),
     (CHALLENGES, None),
+    (INGRESSES, None),
     (SECRETS, "controller.cert-manager.io/fao=true,!cert-manager.io/next-private-key"),
 )

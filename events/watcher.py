@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Final
 
@@ -60,8 +61,10 @@ class Watcher:
             thread.start()
 
     def join(self, timeout: float | None = None) -> None:
+        """Wait for every watch thread, `timeout` in total (not per thread)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     def _synced_one(self, resource: Resource) -> None:
         with self._lock:

@@ -1,0 +1,1 @@
+"""The ingress-shim: Certificates for annotated Ingresses."""
