@@ -1,18 +1,22 @@
 """The `certainly` command line.
 
   certainly local up [--kubeconfig PATH] [--port N] [--state FILE] [--api-only]
-  certainly run [--kubeconfig PATH]
-  certainly serve TARGET [--port N]
+  certainly run [--kubeconfig PATH] [--leader-elect] [--health-port N]
+  certainly watch --function-url TARGET=URL... [--health-port N]
+  certainly serve [TARGET] [--port N]
 
 `local up` serves the embedded Kubernetes API (and, unless --api-only, runs the
 functions against it); `run` runs watcher + scheduler + functions against any API;
-`serve` runs one function's functions-framework server (the container entrypoint).
+`watch` only watches and POSTs each change to the deployed functions (OpenFaaS);
+`serve` runs one function's functions-framework server (the container entrypoint;
+TARGET defaults to $FUNCTION_TARGET, the port to $PORT).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -21,10 +25,12 @@ from pathlib import Path
 from types import FrameType
 
 import functions_framework
-from werkzeug.serving import run_simple
 
+from events.health import Health, HealthServer, add_health_routes
+from events.leader import LeaseConfig
 from events.localapi.server import LocalAPI
 from events.runner import Runner, RunOptions
+from events.serving import GracefulServer
 from events.sinks import source_of
 from shared import logs
 
@@ -33,8 +39,9 @@ DEFAULT_KUBECONFIG = Path(".certainly/kubeconfig")
 log = logging.getLogger("certainly")
 
 
-def _wait_for_signal() -> None:
-    stop = threading.Event()
+def _wait_for_signal(stop: threading.Event | None = None) -> None:
+    """Block until SIGINT/SIGTERM (or until `stop` is set by someone else)."""
+    stop = stop or threading.Event()
 
     def handler(signum: int, frame: FrameType | None) -> None:
         del frame
@@ -61,6 +68,18 @@ def _run_options(args: argparse.Namespace, kubeconfig: Path | None) -> RunOption
         dns01_recursive_nameservers=tuple(
             n.strip() for n in (args.dns01_recursive_nameservers or "").split(",") if n.strip()
         ),
+        watch_only=args.command == "watch",
+        leader=_lease(args),
+    )
+
+
+def _lease(args: argparse.Namespace) -> LeaseConfig | None:
+    if not getattr(args, "leader_elect", False):
+        return None
+    return LeaseConfig(
+        namespace=args.lease_namespace,
+        name=args.lease_name,
+        identity=os.environ.get("POD_NAME") or f"{os.uname().nodename}-{os.getpid()}",
     )
 
 
@@ -84,21 +103,37 @@ def cmd_local_up(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """`run` and `watch`; exits 1 when it stopped because it lost the leader Lease."""
     runner = Runner(_run_options(args, args.kubeconfig))
+    probes = HealthServer(runner.health, port=args.health_port) if args.health_port else None
+    if probes is not None:
+        probes.start()
     runner.start()
     try:
-        _wait_for_signal()
+        _wait_for_signal(runner.stop)
     finally:
         runner.close()
-    return 0
+        if probes is not None:
+            probes.stop()
+    return 1 if runner.lost_leadership else 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if not args.target:
+        raise SystemExit("certainly serve: give TARGET or set FUNCTION_TARGET")
     source, function = source_of(args.target)
     app = functions_framework.create_app(  # type: ignore[no-untyped-call]
         target=function, source=source
     )
-    run_simple(args.host, args.port, app, threaded=True)
+    health = Health()
+    add_health_routes(app, health)
+    server = GracefulServer(app, host=args.host, port=args.port, health=health)
+    server.start()
+    log.info("serving %s on %s:%d", args.target, args.host, server.port)
+    try:
+        _wait_for_signal()
+    finally:
+        server.shutdown()
     return 0
 
 
@@ -130,6 +165,12 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_process_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--health-port", type=int, default=0, help="serve /healthz and /readyz here (0: off)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="certainly", description=__doc__.split("\n\n")[0])
     parser.add_argument("--log-level", default=None)
@@ -148,14 +189,31 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="watcher + scheduler + functions against an API")
     run.add_argument("--kubeconfig", type=Path, default=None)
     _add_run_flags(run)
+    _add_process_flags(run)
+    run.add_argument(
+        "--leader-elect", action="store_true", help="act only while holding the leader Lease"
+    )
+    run.add_argument("--lease-name", default="certainly")
+    run.add_argument("--lease-namespace", default=os.environ.get("POD_NAMESPACE") or "cert-manager")
     run.set_defaults(handler=cmd_run)
+
+    watch = commands.add_parser(
+        "watch", help="watch and POST each change to deployed functions (no ticks)"
+    )
+    watch.add_argument("--kubeconfig", type=Path, default=None)
+    _add_run_flags(watch)
+    _add_process_flags(watch)
+    watch.set_defaults(handler=cmd_run)
 
     serve = commands.add_parser("serve", help="serve one function over HTTP")
     serve.add_argument(
-        "target", help="module:function, e.g. functions.on_expiry_tick:on_expiry_tick"
+        "target",
+        nargs="?",
+        default=os.environ.get("FUNCTION_TARGET"),
+        help="module:function, e.g. functions.on_expiry_tick:on_expiry_tick",
     )
     serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 -- a container listens on all
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8080))
     serve.set_defaults(handler=cmd_serve)
     return parser
 

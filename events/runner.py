@@ -15,13 +15,15 @@ from pathlib import Path
 from cloudevents.http import CloudEvent
 
 from events.delivery import Dispatcher
+from events.health import Health
 from events.http01 import ChallengeAnswers, HTTP01Responder
+from events.leader import LeaderElector, LeaseConfig
 from events.routes import ON_EXPIRY_TICK, ROUTES, WATCHED
 from events.scheduler import Scheduler
 from events.sinks import HttpSink, InProcessSink, Sink
 from events.watcher import Watcher
 from shared import runtime
-from shared.clock import Clock
+from shared.clock import Clock, SystemClock
 from shared.config import Config
 from shared.issuance.requests import CERTIFICATE_NAME
 from shared.kube.client import Kube, load_configuration
@@ -40,6 +42,11 @@ class RunOptions:
     # HOST:PORT to serve HTTP-01 challenges on (the local solver); None: solver Pods
     http01_solver_address: str | None = None
     dns01_recursive_nameservers: tuple[str, ...] = ()
+    # Only watch and relay: every routed kind goes to a --function-url, no ticks
+    # (OpenFaaS: the cron-connector ticks).
+    watch_only: bool = False
+    # Act only while holding this Lease (two replicas of `certainly run`).
+    leader: LeaseConfig | None = None
 
 
 def partition_key(event: CloudEvent) -> str:
@@ -83,6 +90,25 @@ class Runner:
         runtime.install(runtime.Context.build(functions_kube, clock=clock, config=config))
         remote = dict(options.remote)
         targets = {*ROUTES.values(), ON_EXPIRY_TICK}
+        if options.watch_only:
+            targets = set(ROUTES.values())
+            if missing := sorted(targets - remote.keys()):
+                raise ValueError(f"watch only: no --function-url for {', '.join(missing)}")
+        self.options = options
+        self.health = Health()
+        self.acting = threading.Event()
+        self.lost_leadership = False
+        self._leader_stop = threading.Event()
+        self._leader_thread: threading.Thread | None = None
+        self.leader: LeaderElector | None = None
+        if options.leader is not None:
+            self.leader = LeaderElector(
+                Kube(load_configuration(options.kubeconfig), user_agent="certainly/leader"),
+                options.leader,
+                clock=SystemClock(),
+                on_started_leading=self._act,
+                on_stopped_leading=self._lost_leadership,
+            )
         self.sinks: dict[str, Sink] = {
             t: HttpSink(remote[t]) if t in remote else InProcessSink(t) for t in sorted(targets)
         }
@@ -108,19 +134,47 @@ class Runner:
         self.dispatcher.submit(self.sinks[ON_EXPIRY_TICK], event)
 
     def start(self) -> None:
+        self.health.set_ready()
+        if self.leader is None:
+            self._act()
+            return
+        self._leader_thread = threading.Thread(
+            target=self.leader.run, args=(self._leader_stop,), name="leader", daemon=True
+        )
+        self._leader_thread.start()
+
+    def _lost_leadership(self) -> None:
+        # Watcher and scheduler cannot restart: stop acting; `certainly run` exits and
+        # the Pod restarts as a candidate.
+        log.warning("lost the lease: stopping")
+        self.lost_leadership = True
+        self.stop.set()
+
+    def _act(self) -> None:
+        if self.stop.is_set():
+            return
         if self.http01 is not None:
             self.http01.start()
         self.watcher.start()
-        self.scheduler.start()
+        if not self.options.watch_only:
+            self.scheduler.start()
+        self.acting.set()
         log.info("certainly is running: watching %d kinds", len(WATCHED))
 
     def close(self) -> None:
         """Stop watching and ticking, then let in-flight deliveries finish."""
+        self.health.set_draining()
         self.stop.set()
         self.dispatcher.wait_idle(timeout=30)
         self.dispatcher.close()
-        self.watcher.join(timeout=2)
-        self.scheduler.join(timeout=2)
-        if self.http01 is not None:
-            self.http01.stop()
+        if self.acting.is_set():
+            self.watcher.join(timeout=2)
+            if not self.options.watch_only:
+                self.scheduler.join(timeout=2)
+            if self.http01 is not None:
+                self.http01.stop()
+        # Only now, with nothing in flight, may a standby take over.
+        self._leader_stop.set()
+        if self._leader_thread is not None:
+            self._leader_thread.join(timeout=10)
         runtime.install(None)

@@ -1,0 +1,99 @@
+"""/healthz and /readyz: what the kubelet (and Knative's queue-proxy) probe.
+
+`/healthz` (liveness) answers 200 while the process can serve at all; `/readyz`
+(readiness) answers 200 once it is started and until it begins to drain on
+SIGTERM, so no new event is routed to a process that is shutting down.
+`certainly serve` adds the routes to the function's functions-framework app;
+`certainly run` and `certainly watch` serve them from a tiny HTTP server.
+"""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Callable
+from typing import Final
+
+import flask
+
+HEALTHZ: Final = "/healthz"
+READYZ: Final = "/readyz"
+
+
+class Health:
+    """Readiness state: not ready until started, not ready again once draining."""
+
+    def __init__(self, *, alive: Callable[[], bool] = lambda: True) -> None:
+        self._ready = threading.Event()
+        self._draining = threading.Event()
+        self._alive = alive
+
+    def set_ready(self) -> None:
+        self._ready.set()
+
+    def set_draining(self) -> None:
+        self._draining.set()
+
+    @property
+    def alive(self) -> bool:
+        return self._alive()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set() and not self._draining.is_set() and self._alive()
+
+    def answer(self, path: str) -> tuple[int, str] | None:
+        """(status, body) for a probe path; None for any other path."""
+        if path == HEALTHZ:
+            return (200, "ok") if self.alive else (500, "not alive")
+        if path == READYZ:
+            return (200, "ready") if self.ready else (503, "not ready")
+        return None
+
+
+def add_health_routes(app: flask.Flask, health: Health) -> None:
+    """GET /healthz and /readyz on a functions-framework app (ahead of its catch-all)."""
+
+    def probe() -> flask.Response:
+        status, body = health.answer(flask.request.path) or (404, "not found")
+        return flask.Response(body, status=status, mimetype="text/plain")
+
+    app.add_url_rule(HEALTHZ, endpoint="certainly-healthz", view_func=probe, methods=["GET"])
+    app.add_url_rule(READYZ, endpoint="certainly-readyz", view_func=probe, methods=["GET"])
+
+
+class HealthServer:
+    """The probes on their own port, in a daemon thread (for `certainly run`)."""
+
+    def __init__(self, health: Health, *, host: str = "0.0.0.0", port: int = 0) -> None:  # noqa: S104
+        outer = health
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                status, body = outer.answer(self.path.split("?")[0]) or (404, "not found")
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:
+                del format, args  # probes every few seconds would drown the JSON logs
+
+        self._server = http.server.ThreadingHTTPServer((host, port), Handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="health", daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
