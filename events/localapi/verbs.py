@@ -511,6 +511,26 @@ class Verbs:
             if not self._dependents(uid):
                 self._drop_finalizer(rt, obj, FOREGROUND)
 
+    def resync(self) -> None:
+        """Finish deletions a previous run left pending, as the GC's initial resync does."""
+        live = {obj["metadata"]["uid"] for _, obj in self.store.all_items()}
+        owners: set[str] = set()
+        for key, obj in self.store.all_items():
+            meta = obj["metadata"]
+            owners.update(
+                ref.get("uid", "")
+                for ref in meta.get("ownerReferences") or ()
+                if ref.get("uid") not in live
+            )
+            if "deletionTimestamp" not in meta:
+                continue
+            if key == NAMESPACES.key:
+                self.finish_namespace(meta["name"])
+            elif {FOREGROUND, ORPHAN} & set(meta.get("finalizers") or ()):
+                owners.add(meta["uid"])
+        for uid in sorted(owners):
+            self.collect_garbage(uid)
+
     def _delete_quietly(self, rt: ResourceType, obj: Obj, options: DeleteOptions) -> None:
         meta = obj["metadata"]
         # Already gone or changed: the next event settles it.

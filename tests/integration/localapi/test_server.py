@@ -12,7 +12,7 @@ import requests
 
 from events.localapi.crds import default_crd_dir
 from events.localapi.server import LocalAPI
-from tests.integration.localapi.conftest import CERTS, Local, certificate, start_local
+from tests.integration.localapi.conftest import CERTS, Local, certificate, eventually, start_local
 
 pytestmark = pytest.mark.integration
 
@@ -198,3 +198,40 @@ def test_put_of_a_missing_lease_creates_it(local: Local, namespace: str) -> None
     assert created.status_code == 201
     secret = local.url(f"/api/v1/namespaces/{namespace}/secrets/nope")
     assert local.http.put(secret, json={"metadata": {"name": "nope"}}).status_code == 404
+
+
+def test_deletions_pending_at_stop_finish_after_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    first = LocalAPI(state_file=state)
+    first.start()
+    try:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {first.token}"
+        certs = first.url + CERTS.format(ns="default")
+        owner = session.post(certs, json=certificate("owner", "default")).json()
+        ref = {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Certificate",
+            "name": "owner",
+            "uid": owner["metadata"]["uid"],
+        }
+        secrets = first.url + "/api/v1/namespaces/default/secrets"
+        session.post(secrets, json={"metadata": {"name": "dep", "ownerReferences": [ref]}})
+    finally:
+        first.stop()
+    # Drop the owner behind the garbage collector's back: the state a crash leaves.
+    data = json.loads(state.read_text())
+    data["objects"] = [
+        o for o in data["objects"] if o["object"]["metadata"].get("uid") != owner["metadata"]["uid"]
+    ]
+    state.write_text(json.dumps(data))
+
+    second = LocalAPI(state_file=state)
+    second.start()
+    try:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {second.token}"
+        url = second.url + "/api/v1/namespaces/default/secrets/dep"
+        eventually(lambda: session.get(url).status_code == 404, what="orphaned dependent collected")
+    finally:
+        second.stop()
