@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from shared.dns01 import acmedns, cloudflare, route53, webhook
+from shared.dns01 import acmedns, clouddns, cloudflare, route53, webhook
 from shared.dns01.base import DNS01Provider
 from shared.dns01.credentials import ScopedCredentials, SecretReader
 from shared.dns01.errors import ProviderConfigError
@@ -50,6 +50,7 @@ def _rfc2136(spec: Mapping[str, Any], read_secret: SecretReader) -> DNS01Provide
 
 PROVIDERS: Final[Mapping[str, ProviderFactory]] = {
     "acmeDNS": acmedns.from_spec,
+    "cloudDNS": clouddns.from_spec,
     "cloudflare": cloudflare.from_spec,
     "rfc2136": _rfc2136,
     "route53": route53.from_spec,
