@@ -86,6 +86,8 @@ class Watcher:
                 log.info("watch of %s expired (410 Gone): relisting", resource.plural)
                 version = None
             except ApiError as error:
+                if self._stop.is_set():
+                    return  # the runner closed our connections to stop us
                 log.warning("watch of %s failed: %s; retrying", resource.plural, error)
                 self._stop.wait(self._retry_delay)
 

@@ -138,7 +138,14 @@ class _Run:
             return
 
         now = self.ctx.clock.now()
-        trigger = issuance_trigger(spec=spec, secret=secret, status=status, now=now)
+        current = None  # the request the stored certificate came from: spec-change checks
+        if revision > 1:
+            current = kube.find(
+                CERTIFICATE_REQUESTS, self.namespace, request_name(self.name, revision - 1)
+            )
+        trigger = issuance_trigger(
+            spec=spec, secret=secret, status=status, now=now, request=current
+        )
         issuing = get_condition(status, "Issuing")
         if trigger is None and issuing is not None and issuing.get("status") == "True":
             trigger = Trigger(str(issuing.get("reason")), str(issuing.get("message") or ""))

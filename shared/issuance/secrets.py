@@ -78,12 +78,15 @@ def desired_secret(
     ca_pem: bytes | None,
 ) -> Obj:
     leaf = load_certificate_chain(chain_pem)[0]
+    previous = {k: base64.b64decode(v) for k, v in ((existing or {}).get("data") or {}).items()}
     data = build_secret_data(
         spec=spec,
         key_pem=key_pem,
         chain_pem=chain_pem,
         ca_pem=ca_pem,
         keystore_passwords=keystore_passwords(ctx, spec),
+        now=ctx.clock.now(),
+        previous=previous,  # salted keystores are kept when still right: no rewrite loop
     )
     old = meta(existing or {})
     kept = {k: v for k, v in ((existing or {}).get("data") or {}).items() if k not in MANAGED_KEYS}
