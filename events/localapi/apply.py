@@ -212,3 +212,25 @@ def _conflict_error(
         f"Apply failed with {len(conflicts)} {plural}: {summary}",
         details=details,
     )
+
+
+def release_changed(
+    entries: list[dict[str, Any]], old: Mapping[str, Any], new: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """managedFields after a non-apply write: appliers lose the fields it changed or removed.
+
+    (kube gives those fields to the writer's Update entry; Update entries are
+    not tracked here, so the fields simply become unowned by the appliers.)
+    """
+    kept: list[dict[str, Any]] = []
+    for entry in entries:
+        if entry.get("operation") != "Apply":
+            kept.append(entry)
+            continue
+        paths = from_fields_v1(entry.get("fieldsV1") or {})
+        still = {p for p in paths if _lookup(old, p) == _lookup(new, p)}
+        if still == paths:
+            kept.append(entry)
+        elif still:
+            kept.append({**entry, "fieldsV1": to_fields_v1(still)})
+    return kept

@@ -197,6 +197,12 @@ class Verbs:
             self._validate_object(rt, new)
         if managed_fields is not None:
             new["metadata"]["managedFields"] = managed_fields
+        elif existing["metadata"].get("managedFields"):
+            released = ssa.release_changed(existing["metadata"]["managedFields"], existing, new)
+            if released:
+                new["metadata"]["managedFields"] = released
+            else:
+                new["metadata"].pop("managedFields", None)
         if subresource == "status":
             self._validate_schema(rt, new, part="status")
         else:

@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from events.localapi.apply import field_paths, from_fields_v1, merge_apply, to_fields_v1
+from events.localapi.apply import (
+    field_paths,
+    from_fields_v1,
+    merge_apply,
+    release_changed,
+    to_fields_v1,
+)
 from events.localapi.errors import APIError, Qualified
 
 WHAT = Qualified("cert-manager.io", "certificates", "Certificate")
@@ -70,3 +76,16 @@ def test_same_value_is_shared_not_a_conflict() -> None:
     shared = apply(base, {"spec": {"a": 1}}, "second")
     dropped = apply(shared, {"spec": {}}, "second")
     assert dropped["spec"] == {"a": 1}  # still owned by "first"
+
+
+def test_an_update_takes_changed_fields_away_from_the_applier() -> None:
+    applied = apply({"metadata": {"name": "c"}, "spec": {}}, {"spec": {"a": 1, "b": 2}}, "me")
+    updated = {**applied, "spec": {"a": 5, "b": 2}}
+    entries = release_changed(applied["metadata"]["managedFields"], applied, updated)
+    assert from_fields_v1(entries[0]["fieldsV1"]) == {("spec", "b")}
+    reapplied = apply(
+        {**updated, "metadata": {**updated["metadata"], "managedFields": entries}},
+        {"spec": {"b": 2}},
+        "me",
+    )
+    assert reapplied["spec"] == {"a": 5, "b": 2}  # no longer the applier's to remove
