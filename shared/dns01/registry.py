@@ -18,8 +18,10 @@ from shared.dns01.base import DNS01Provider
 from shared.dns01.credentials import ScopedCredentials, SecretReader
 from shared.dns01.errors import ProviderConfigError
 from shared.dns01.rfc2136 import DEFAULT_TSIG_ALGORITHM, RFC2136Provider
+from shared.issuers.base import IssuerScope
+from shared.kube.objects import secret_bytes
 
-__all__ = ["PROVIDERS", "ProviderFactory", "SecretReader", "provider_for"]
+__all__ = ["PROVIDERS", "ProviderFactory", "SecretReader", "provider_for", "provider_for_scope"]
 
 ProviderFactory = Callable[[Mapping[str, Any], SecretReader], DNS01Provider]
 
@@ -85,3 +87,27 @@ def provider_for(
         raise ProviderConfigError(f"dns01.{name} must be an object")
     scoped = ScopedCredentials(read=read_secret, namespace=namespace, ambient=ambient_credentials)
     return factory(spec, scoped)
+
+
+def provider_for_scope(
+    dns01: Mapping[str, Any],
+    *,
+    scope: IssuerScope,
+    providers: Mapping[str, ProviderFactory] = PROVIDERS,
+) -> DNS01Provider:
+    """The provider for an issuer: Secrets from the scope's one namespace, ambient
+    credentials only for a ClusterIssuer (cert-manager's default flags)."""
+
+    def read_secret(name: str, key: str) -> bytes:
+        value = secret_bytes(scope.secret(name), key)  # NotFound names the Secret
+        if value is None:
+            raise KeyError(key)  # reported as "secret 'name' key 'key' not found"
+        return value
+
+    return provider_for(
+        dns01,
+        read_secret=read_secret,
+        namespace=scope.secrets_namespace,
+        ambient_credentials=scope.issuer.get("kind") == "ClusterIssuer",
+        providers=providers,
+    )

@@ -77,7 +77,7 @@ class Route53Provider:
                 if "InvalidChangeBatch" in str(error):
                     continue  # the set changed under us: re-read and retry
                 raise
-            self._wait_insync(client, response["ChangeInfo"]["Id"], what=f"{action} TXT at {name}")
+            self.wait_insync(client, response["ChangeInfo"], what=f"{action} TXT at {name}")
             if (value in set(_values_of(_txt_set(client, zone_id, name)))) == add:
                 return
         raise DNSUpdateError(
@@ -85,17 +85,16 @@ class Route53Provider:
             f" {CHANGE_ATTEMPTS} attempts"
         )
 
-    def _wait_insync(self, client: Any, change_id: str, *, what: str) -> None:
+    def wait_insync(self, client: Any, info: Mapping[str, Any], *, what: str) -> None:
+        """Poll GetChange until the change `info` (as a change call returned it) is INSYNC."""
         deadline = time.monotonic() + self.insync_timeout
-        while True:
-            info = _call(client.get_change, what, Id=change_id)["ChangeInfo"]
-            if info["Status"] == "INSYNC":
-                return
+        while info["Status"] != "INSYNC":
             if time.monotonic() >= deadline:
                 raise DNSUpdateError(
-                    f"{what}: change {change_id} not INSYNC after {self.insync_timeout:.0f}s"
+                    f"{what}: change {info['Id']} not INSYNC after {self.insync_timeout:.0f}s"
                 )
             self.sleep(self.poll_interval)
+            info = _call(client.get_change, what, Id=info["Id"])["ChangeInfo"]
 
     def _zone_id(self, client: Any, name: str) -> str:
         if self.hosted_zone_id:
