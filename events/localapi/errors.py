@@ -13,6 +13,10 @@ class StatusCause(TypedDict):
     field: str
 
 
+def cause(reason: str, field: str, message: str) -> StatusCause:
+    return {"reason": reason, "message": message, "field": field}
+
+
 @dataclass(frozen=True)
 class Qualified:
     """What an error is about: a resource (plural) and kind within a group."""

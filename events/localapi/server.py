@@ -186,7 +186,7 @@ class LocalAPI:
                 self._verbs.create(NAMESPACES, "", {"metadata": {"name": name}})
         for crd in load_crds(self.crd_dir):
             self._install(crd)
-        self._schedule(self._verbs.resync)
+        self._schedule(self._verbs.collector.resync)
 
     def _install(self, crd: dict[str, Any]) -> None:
         name = crd["metadata"]["name"]

@@ -6,20 +6,18 @@ mutated; objects taken from the store are shared and never mutated (copy first).
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import copy
 import re
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from events.localapi import apply as ssa
-from events.localapi import errors, openapi, patching, validation
-from events.localapi.errors import APIError, StatusCause
+from events.localapi import builtins, errors, openapi, patching, validation
+from events.localapi.collector import FOREGROUND, ORPHAN, Collector, DeleteOptions
+from events.localapi.errors import APIError, cause
 from events.localapi.resources import CRD_RESOURCE, NAMESPACES, Registry, ResourceType
 from events.localapi.store import Obj, Store
 
@@ -29,9 +27,6 @@ STRATEGIC_PATCH: Final = "application/strategic-merge-patch+json"
 APPLY_PATCH: Final = "application/apply-patch+yaml"
 CR_PATCH_TYPES: Final = (JSON_PATCH, MERGE_PATCH, APPLY_PATCH)
 
-FOREGROUND: Final = "foregroundDeletion"
-ORPHAN: Final = "orphan"
-NAMESPACE_FINALIZER: Final = "kubernetes"
 
 _SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -47,14 +42,6 @@ _SYSTEM_META: Final = (
 
 def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(frozen=True)
-class DeleteOptions:
-    propagation: str = ""  # "", Background, Foreground, Orphan
-    uid: str = ""  # preconditions
-    resource_version: str = ""
-    dry_run: bool = False
 
 
 class Verbs:
@@ -74,6 +61,7 @@ class Verbs:
         self.clock = clock
         # Runs garbage collection after the current request has been answered.
         self.schedule = schedule
+        self.collector = Collector(self)
 
     # -- reads -------------------------------------------------------------
 
@@ -102,7 +90,7 @@ class Verbs:
                     rt.qualified,
                     "",
                     [
-                        _cause(
+                        cause(
                             "FieldValueRequired",
                             "metadata.name",
                             "Required value: name or generateName is required",
@@ -122,7 +110,7 @@ class Verbs:
             meta["managedFields"] = managed_fields
         if rt.status_subresource:
             obj.pop("status", None)  # set by its controller through /status, never on create
-        self._prepare_builtin(rt, obj, None)
+        builtins.prepare(rt, obj, None, cluster_ip=self._cluster_ip)
         self._validate_object(rt, obj)
         self._validate_schema(rt, obj)
         meta["uid"] = str(uuid.uuid4())
@@ -130,7 +118,7 @@ class Verbs:
         if rt.generation:
             meta["generation"] = 1
         if rt.key == CRD_RESOURCE.key:
-            self._accept_crd(obj)
+            builtins.accept_crd(obj, timestamp(self.clock()))
         if dry_run:
             meta["resourceVersion"] = str(self.store.rv)
             return obj
@@ -193,7 +181,7 @@ class Verbs:
                 else:
                     new.pop("status", None)
             self._keep_system_meta(rt, new, existing)
-            self._prepare_builtin(rt, new, existing)
+            builtins.prepare(rt, new, existing, cluster_ip=self._cluster_ip)
             self._validate_object(rt, new)
         if managed_fields is not None:
             new["metadata"]["managedFields"] = managed_fields
@@ -227,7 +215,7 @@ class Verbs:
                     rt.qualified,
                     meta["name"],
                     [
-                        _cause(
+                        cause(
                             "FieldValueForbidden",
                             "metadata.finalizers",
                             "Forbidden: no new finalizers can be added if the object is being "
@@ -254,7 +242,7 @@ class Verbs:
         if rt.key == CRD_RESOURCE.key:
             self.registry.install_crd(new)
         if "deletionTimestamp" in meta and not meta.get("finalizers"):
-            self._remove(rt, new)
+            self.remove(rt, new)
         return new
 
     # -- patch -------------------------------------------------------------
@@ -333,7 +321,7 @@ class Verbs:
                 errors.Qualified("meta.k8s.io", "", "PatchOptions"),
                 "",
                 [
-                    _cause(
+                    cause(
                         "FieldValueRequired",
                         "fieldManager",
                         "Required value: is required for apply patch",
@@ -405,7 +393,7 @@ class Verbs:
         if not finalizers:
             if options.dry_run:
                 return existing, True
-            return self._remove(rt, existing), True
+            return self.remove(rt, existing), True
         if "deletionTimestamp" in meta and finalizers == list(meta.get("finalizers") or ()):
             return existing, False
         new_meta = {**meta, "finalizers": finalizers}
@@ -422,7 +410,7 @@ class Verbs:
         self.store.put(rt.key, new)
         uid = meta["uid"]
         if FOREGROUND in finalizers or ORPHAN in finalizers:
-            self.schedule(lambda: self.collect_garbage(uid))
+            self.schedule(lambda: self.collector.collect_garbage(uid))
         return new, False
 
     def delete_collection(
@@ -444,7 +432,8 @@ class Verbs:
             deleted.append(last)
         return deleted
 
-    def _remove(self, rt: ResourceType, obj: Obj) -> Obj:
+    def remove(self, rt: ResourceType, obj: Obj) -> Obj:
+        """Take the object out of the store, then let the collector settle what depended on it."""
         event = self.store.remove(rt.key, obj)
         meta = obj["metadata"]
         if rt.key == CRD_RESOURCE.key:
@@ -454,114 +443,8 @@ class Verbs:
         uid = meta["uid"]
         owners = [ref.get("uid", "") for ref in meta.get("ownerReferences") or ()]
         namespace = meta.get("namespace", "")
-        self.schedule(lambda: self._after_removal(uid, owners, namespace))
+        self.schedule(lambda: self.collector.after_removal(uid, owners, namespace))
         return event.obj
-
-    # -- garbage collection, as the GC and namespace controllers do -------
-
-    def _after_removal(self, uid: str, owners: list[str], namespace: str) -> None:
-        self.collect_garbage(uid)
-        for owner_uid in owners:
-            self.collect_garbage(owner_uid)
-        if namespace:
-            self.finish_namespace(namespace)
-
-    def _find_uid(self, uid: str) -> tuple[ResourceType, Obj] | None:
-        for key, obj in self.store.all_items():
-            if obj["metadata"].get("uid") == uid:
-                rt = self.registry.kind_of(*key)
-                if rt is not None:
-                    return rt, obj
-        return None
-
-    def _dependents(self, uid: str) -> list[tuple[ResourceType, Obj]]:
-        found: list[tuple[ResourceType, Obj]] = []
-        for key, obj in self.store.all_items():
-            refs = obj["metadata"].get("ownerReferences") or ()
-            if any(ref.get("uid") == uid for ref in refs):
-                rt = self.registry.kind_of(*key)
-                if rt is not None:
-                    found.append((rt, obj))
-        return found
-
-    def collect_garbage(self, uid: str) -> None:
-        """Settle the dependents of uid according to its state (gone, foreground, orphan)."""
-        if not uid:
-            return
-        owner = self._find_uid(uid)
-        dependents = self._dependents(uid)
-        if owner is None:
-            live = {obj["metadata"]["uid"] for _, obj in self.store.all_items()}
-            for rt, dep in dependents:
-                refs = dep["metadata"].get("ownerReferences") or ()
-                solid = [r for r in refs if r.get("uid") in live]
-                if solid:
-                    self._set_owner_refs(rt, dep, solid)
-                elif "deletionTimestamp" not in dep["metadata"]:
-                    self._delete_quietly(rt, dep, DeleteOptions(propagation="Background"))
-            return
-        rt, obj = owner
-        meta = obj["metadata"]
-        if "deletionTimestamp" not in meta:
-            return
-        finalizers = list(meta.get("finalizers") or ())
-        if ORPHAN in finalizers:
-            for dep_rt, dep in dependents:
-                refs = dep["metadata"].get("ownerReferences") or ()
-                self._set_owner_refs(dep_rt, dep, [r for r in refs if r.get("uid") != uid])
-            self._drop_finalizer(rt, obj, ORPHAN)
-        elif FOREGROUND in finalizers:
-            for dep_rt, dep in dependents:
-                if "deletionTimestamp" not in dep["metadata"]:
-                    self._delete_quietly(dep_rt, dep, DeleteOptions(propagation="Foreground"))
-            if not self._dependents(uid):
-                self._drop_finalizer(rt, obj, FOREGROUND)
-
-    def resync(self) -> None:
-        """Finish deletions a previous run left pending, as the GC's initial resync does."""
-        live = {obj["metadata"]["uid"] for _, obj in self.store.all_items()}
-        owners: set[str] = set()
-        for key, obj in self.store.all_items():
-            meta = obj["metadata"]
-            owners.update(
-                ref.get("uid", "")
-                for ref in meta.get("ownerReferences") or ()
-                if ref.get("uid") not in live
-            )
-            if "deletionTimestamp" not in meta:
-                continue
-            if key == NAMESPACES.key:
-                self.finish_namespace(meta["name"])
-            elif {FOREGROUND, ORPHAN} & set(meta.get("finalizers") or ()):
-                owners.add(meta["uid"])
-        for uid in sorted(owners):
-            self.collect_garbage(uid)
-
-    def _delete_quietly(self, rt: ResourceType, obj: Obj, options: DeleteOptions) -> None:
-        meta = obj["metadata"]
-        # Already gone or changed: the next event settles it.
-        with contextlib.suppress(errors.APIError):
-            self.delete(rt, meta.get("namespace", ""), meta["name"], options)
-
-    def _set_owner_refs(self, rt: ResourceType, obj: Obj, refs: list[Any]) -> None:
-        meta = {**obj["metadata"], "ownerReferences": refs}
-        if not refs:
-            del meta["ownerReferences"]
-        meta["resourceVersion"] = str(self.store.next_rv())
-        self.store.put(rt.key, {**obj, "metadata": meta})
-
-    def _drop_finalizer(self, rt: ResourceType, obj: Obj, finalizer: str) -> None:
-        remaining = [f for f in obj["metadata"].get("finalizers") or () if f != finalizer]
-        meta = {**obj["metadata"], "finalizers": remaining}
-        if not remaining:
-            del meta["finalizers"]
-        meta["resourceVersion"] = str(self.store.next_rv())
-        new = {**obj, "metadata": meta}
-        self.store.put(rt.key, new)
-        if not remaining:
-            self._remove(rt, new)
-
-    # -- namespaces ---------------------------------------------------------
 
     def _delete_namespace(self, ns: Obj, finalizers: list[str], *, dry_run: bool) -> Obj:
         meta = ns["metadata"]
@@ -583,34 +466,8 @@ class Verbs:
         new["metadata"]["resourceVersion"] = str(self.store.next_rv())
         self.store.put(NAMESPACES.key, new)
         name = meta["name"]
-        self.schedule(lambda: self.finish_namespace(name))
+        self.schedule(lambda: self.collector.finish_namespace(name))
         return new
-
-    def finish_namespace(self, name: str) -> None:
-        """Empty a terminating namespace, then let it go, as the namespace controller does."""
-        ns = self.store.get(NAMESPACES.key, "", name)
-        if ns is None or "deletionTimestamp" not in ns["metadata"]:
-            return
-        remaining = False
-        for key, obj in self.store.in_namespace(name):
-            rt = self.registry.kind_of(*key)
-            if rt is None:
-                continue
-            remaining = True
-            if "deletionTimestamp" not in obj["metadata"]:
-                self._delete_quietly(rt, obj, DeleteOptions(propagation="Background"))
-        if remaining and any(True for _ in self.store.in_namespace(name)):
-            return
-        spec_finalizers = [
-            f for f in (ns.get("spec") or {}).get("finalizers") or () if f != NAMESPACE_FINALIZER
-        ]
-        new = {**ns, "spec": {**(ns.get("spec") or {}), "finalizers": spec_finalizers}}
-        if not spec_finalizers:
-            del new["spec"]["finalizers"]
-        new["metadata"] = {**ns["metadata"], "resourceVersion": str(self.store.next_rv())}
-        self.store.put(NAMESPACES.key, new)
-        if not new["metadata"].get("finalizers") and not spec_finalizers:
-            self._remove(NAMESPACES, new)
 
     def _require_namespace(self, rt: ResourceType, namespace: str, name: str) -> None:
         ns = self.store.get(NAMESPACES.key, "", namespace)
@@ -631,19 +488,16 @@ class Verbs:
             raise errors.bad_request("the body of the request is not a JSON object")
         api_version = body.setdefault("apiVersion", rt.group_version)
         kind = body.setdefault("kind", rt.kind)
-        if kind != rt.kind or api_version.split("/")[0] != rt.group_version.split("/")[0]:
-            if (
-                api_version.partition("/")[0] != (rt.group or "v1")
-                and api_version != rt.group_version
-            ):
-                raise errors.bad_request(
-                    f"the API version in the data ({api_version}) does not match the expected "
-                    f"API version ({rt.group_version})"
-                )
-            if kind != rt.kind:
-                raise errors.bad_request(
-                    f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})"
-                )
+        # Another served version of the same group is fine: objects are stored once.
+        if not isinstance(api_version, str) or api_version.rpartition("/")[0] != rt.group:
+            raise errors.bad_request(
+                f"the API version in the data ({api_version}) does not match the expected "
+                f"API version ({rt.group_version})"
+            )
+        if kind != rt.kind:
+            raise errors.bad_request(
+                f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})"
+            )
         body["apiVersion"] = rt.group_version
         meta = body.get("metadata")
         if meta is None:
@@ -682,7 +536,7 @@ class Verbs:
             raise errors.invalid(
                 rt.qualified,
                 name,
-                [_cause("FieldValueInvalid", "metadata.name", f'Invalid value: "{name}": {rule}')],
+                [cause("FieldValueInvalid", "metadata.name", f'Invalid value: "{name}": {rule}')],
             )
 
     def _validate_schema(self, rt: ResourceType, obj: Obj, *, part: str = "all") -> None:
@@ -715,7 +569,7 @@ class Verbs:
             raise errors.invalid(
                 rt.qualified,
                 obj["metadata"].get("name", ""),
-                [_cause(p.reason, p.field, p.message) for p in problems],
+                [cause(p.reason, p.field, p.message) for p in problems],
             )
         if part == "status":
             obj["status"] = target["status"]
@@ -740,6 +594,10 @@ class Verbs:
         if causes:
             raise errors.invalid(rt.qualified, obj["metadata"]["name"], causes)
 
+    def _cluster_ip(self) -> str:
+        n = self.store.rv + 10
+        return f"10.96.{(n // 250) % 250}.{n % 250 + 1}"
+
     def _unknown_fields(self, rt: ResourceType, paths: list[str]) -> None:
         """fieldValidation: Strict rejects unknown fields, Warn reports them in a header."""
         if not paths:
@@ -751,110 +609,6 @@ class Verbs:
                 f"strict decoding error: {', '.join(found)}"
             )
         self.warnings.extend(found)
-
-    def _prepare_builtin(self, rt: ResourceType, obj: Obj, existing: Obj | None) -> None:
-        if rt.group == "" and rt.plural == "secrets":
-            _fold_string_data(obj)
-            obj.setdefault("type", "Opaque")
-            if existing is not None and obj["type"] != existing.get("type", "Opaque"):
-                raise errors.invalid(
-                    rt.qualified,
-                    obj["metadata"]["name"],
-                    [
-                        _cause(
-                            "FieldValueInvalid",
-                            "type",
-                            f'Invalid value: "{obj["type"]}": field is immutable',
-                        )
-                    ],
-                )
-            _check_immutable(rt, obj, existing, ("data", "type"))
-            _check_secret_type(rt, obj)
-        elif rt.group == "" and rt.plural == "configmaps":
-            _check_immutable(rt, obj, existing, ("data", "binaryData"))
-        elif rt.key == NAMESPACES.key:
-            name = obj["metadata"]["name"]
-            labels = obj["metadata"].setdefault("labels", {})
-            labels["kubernetes.io/metadata.name"] = name
-            if existing is None:
-                obj["spec"] = {"finalizers": [NAMESPACE_FINALIZER]}
-                obj["status"] = {"phase": "Active"}
-            else:
-                obj["spec"] = existing.get("spec", {})
-        elif rt.group == "" and rt.plural == "services":
-            spec = obj.setdefault("spec", {})
-            spec.setdefault("type", "ClusterIP")
-            spec.setdefault("sessionAffinity", "None")
-            if existing is not None:
-                old_spec = existing.get("spec", {})
-                for key in ("clusterIP", "clusterIPs"):
-                    if key in old_spec:
-                        spec.setdefault(key, old_spec[key])
-            elif spec["type"] != "ExternalName" and "clusterIP" not in spec:
-                spec["clusterIP"] = self._cluster_ip()
-                spec["clusterIPs"] = [spec["clusterIP"]]
-            if existing is None:
-                obj["status"] = {"loadBalancer": {}}
-        elif rt.group == "" and rt.plural == "pods" and existing is None:
-            obj["status"] = {"phase": "Pending"}
-        elif rt.key == CRD_RESOURCE.key and existing is not None:
-            obj["status"] = existing.get("status", {})
-
-    def _cluster_ip(self) -> str:
-        n = self.store.rv + 10
-        return f"10.96.{(n // 250) % 250}.{n % 250 + 1}"
-
-    def _accept_crd(self, crd: Obj) -> None:
-        spec = crd.get("spec") or {}
-        names = spec.get("names") or {}
-        if not spec.get("group") or not names.get("plural") or not names.get("kind"):
-            raise errors.invalid(
-                CRD_RESOURCE.qualified,
-                crd["metadata"]["name"],
-                [_cause("FieldValueRequired", "spec.names.plural", "Required value")],
-            )
-        expected = f"{names['plural']}.{spec['group']}"
-        if crd["metadata"]["name"] != expected:
-            raise errors.invalid(
-                CRD_RESOURCE.qualified,
-                crd["metadata"]["name"],
-                [
-                    _cause(
-                        "FieldValueInvalid",
-                        "metadata.name",
-                        f'Invalid value: "{crd["metadata"]["name"]}": '
-                        'must be spec.names.plural+"."+spec.group',
-                    )
-                ],
-            )
-        accepted = {k: v for k, v in names.items()}
-        accepted.setdefault("singular", names["kind"].lower())
-        accepted.setdefault("listKind", names["kind"] + "List")
-        stamp = timestamp(self.clock())
-        crd["status"] = {
-            "acceptedNames": accepted,
-            "conditions": [
-                {
-                    "type": "NamesAccepted",
-                    "status": "True",
-                    "reason": "NoConflicts",
-                    "message": "no conflicts found",
-                    "lastTransitionTime": stamp,
-                },
-                {
-                    "type": "Established",
-                    "status": "True",
-                    "reason": "InitialNamesAccepted",
-                    "message": "the initial names have been accepted",
-                    "lastTransitionTime": stamp,
-                },
-            ],
-            "storedVersions": [v["name"] for v in spec.get("versions", []) if v.get("storage")],
-        }
-
-
-def _cause(reason: str, field: str, message: str) -> StatusCause:
-    return {"reason": reason, "message": message, "field": field}
 
 
 def _go_list(items: list[str]) -> str:
@@ -885,54 +639,6 @@ def _pruned_paths(before: Any, after: Any, path: str) -> list[str]:
             for p in _pruned_paths(b, a, f"{path}[{i}]")
         ]
     return []
-
-
-def _fold_string_data(secret: Obj) -> None:
-    string_data = secret.pop("stringData", None)
-    if not string_data:
-        return
-    data = dict(secret.get("data") or {})
-    for key, value in string_data.items():
-        data[key] = base64.b64encode(str(value).encode()).decode()
-    secret["data"] = data
-
-
-# Keys each well-known Secret type requires (core/v1 validation).
-_SECRET_KEYS: Final = {
-    "kubernetes.io/tls": ("tls.crt", "tls.key"),
-    "kubernetes.io/basic-auth": (),
-    "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
-}
-
-
-def _check_secret_type(rt: ResourceType, secret: Obj) -> None:
-    data = secret.get("data") or {}
-    missing = [k for k in _SECRET_KEYS.get(secret["type"], ()) if k not in data]
-    if missing:
-        raise errors.invalid(
-            rt.qualified,
-            secret["metadata"]["name"],
-            [_cause("FieldValueRequired", f"data[{k}]", "Required value") for k in missing],
-        )
-
-
-def _check_immutable(
-    rt: ResourceType, obj: Obj, existing: Obj | None, fields: tuple[str, ...]
-) -> None:
-    if existing is None or not existing.get("immutable"):
-        return
-    if any(obj.get(f) != existing.get(f) for f in fields) or not obj.get("immutable"):
-        raise errors.invalid(
-            rt.qualified,
-            obj["metadata"]["name"],
-            [
-                _cause(
-                    "FieldValueForbidden",
-                    "data",
-                    "Forbidden: field is immutable when `immutable` is set",
-                )
-            ],
-        )
 
 
 __all__ = ["APIError", "DeleteOptions", "Verbs", "timestamp"]

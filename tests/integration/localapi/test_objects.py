@@ -340,3 +340,15 @@ def test_unknown_builtin_fields_follow_field_validation(local: Local, namespace:
     assert warned.status_code == 201
     assert "strngData" not in warned.json()
     assert 'unknown field \\"strngData\\"' in warned.headers["Warning"]
+
+
+def test_body_of_another_kind_is_a_bad_request(local: Local, namespace: str) -> None:
+    url = local.url(f"/api/v1/namespaces/{namespace}/secrets")
+    wrong_kind = local.http.post(url, json={"kind": "ConfigMap", "metadata": {"name": "k"}})
+    assert wrong_kind.status_code == 400
+    wrong_group = {"apiVersion": "cert-manager.io/v1", "kind": "Secret", "metadata": {"name": "k"}}
+    assert local.http.post(url, json=wrong_group).status_code == 400
+    mismatched_ns = {"metadata": {"name": "k", "namespace": "elsewhere"}}
+    response = local.http.post(url, json=mismatched_ns)
+    assert response.status_code == 400
+    assert "does not match the namespace" in response.json()["message"]
