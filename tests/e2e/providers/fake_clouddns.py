@@ -5,8 +5,12 @@ changes.create/get, and the service-account JWT exchange."""
 from __future__ import annotations
 
 import itertools
+import json
 import secrets
 from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.e2e.providers.httpfake import Reply, Request
 
@@ -104,3 +108,24 @@ class FakeCloudDNS:
 
 def _error(code: int, message: str) -> Reply:
     return code, {"error": {"code": code, "message": message, "errors": [{"message": message}]}}
+
+
+def service_account_json(project: str, *, token_uri: str) -> bytes:
+    """A service account JSON key (fresh RSA key) whose token exchange goes to `token_uri`."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return json.dumps(
+        {
+            "type": "service_account",
+            "project_id": project,
+            "private_key_id": "0123456789abcdef",
+            "private_key": pem,
+            "client_email": f"dns01@{project}.iam.gserviceaccount.com",
+            "client_id": "1",
+            "token_uri": token_uri,
+        }
+    ).encode()

@@ -5,19 +5,16 @@ sets shared by value, cleanup from stored fields alone."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shared.dns01.base import challenge_record_name
 from shared.dns01.clouddns import CloudDNSProvider
 from shared.dns01.errors import DNSUpdateError
 from shared.dns01.registry import provider_for
 from tests.e2e.flows import unique_name
-from tests.e2e.providers.fake_clouddns import TOKEN_PATH, FakeCloudDNS
+from tests.e2e.providers.fake_clouddns import TOKEN_PATH, FakeCloudDNS, service_account_json
 from tests.e2e.providers.httpfake import JsonServer
 from tests.e2e.providers.wildcard import Harness, issue_wildcard
 from tests.e2e.servers import ZONE
@@ -38,29 +35,9 @@ def fake() -> Iterator[tuple[FakeCloudDNS, JsonServer]]:
         server.stop()
 
 
-def _key_json(token_uri: str) -> bytes:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return json.dumps(
-        {
-            "type": "service_account",
-            "project_id": PROJECT,
-            "private_key_id": "0123456789abcdef",
-            "private_key": pem,
-            "client_email": f"dns01@{PROJECT}.iam.gserviceaccount.com",
-            "client_id": "1",
-            "token_uri": token_uri,
-        }
-    ).encode()
-
-
 @pytest.fixture(scope="module")
 def key_json(fake: tuple[FakeCloudDNS, JsonServer]) -> bytes:
-    return _key_json(fake[1].url + TOKEN_PATH)
+    return service_account_json(PROJECT, token_uri=fake[1].url + TOKEN_PATH)
 
 
 def _provider(server: JsonServer, key_json: bytes, **spec: str) -> CloudDNSProvider:

@@ -4,18 +4,15 @@ assume-role, record sets shared by value, and cleanup from stored fields alone."
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from shared.dns01.base import DNS01Provider, challenge_record_name
 from shared.dns01.registry import provider_for
 from tests.e2e.flows import unique_name
+from tests.e2e.providers.fake_route53 import Moto, start_moto
 from tests.e2e.providers.wildcard import Harness, issue_wildcard
-from tests.e2e.servers import LOOPBACK, ZONE, free_port
+from tests.e2e.servers import ZONE
 
 pytestmark = pytest.mark.e2e
 
@@ -27,56 +24,11 @@ SECRETS = {
 }
 
 
-@dataclass(frozen=True)
-class Moto:
-    url: str
-    client: Any  # a boto3 route53 client, for the test's own look
-
-    def zone_id(self, name: str, *, private: bool = False) -> str:
-        for zone in self.client.list_hosted_zones()["HostedZones"]:
-            if zone["Name"] == name and zone["Config"]["PrivateZone"] == private:
-                return str(zone["Id"]).removeprefix("/hostedzone/")
-        raise LookupError(name)
-
-    def txt(self, name: str) -> set[str]:
-        """Values moto holds at `name`, as the fake DNS serves them."""
-        listing = self.client.list_resource_record_sets(
-            HostedZoneId=self.zone_id(f"{ZONE}."),
-            StartRecordName=name,
-            StartRecordType="TXT",
-            MaxItems="1",
-        )
-        return {
-            record["Value"].strip('"')
-            for rrset in listing["ResourceRecordSets"]
-            if rrset["Name"].rstrip(".") == name.rstrip(".") and rrset["Type"] == "TXT"
-            for record in rrset["ResourceRecords"]
-        }
-
-
 @pytest.fixture(scope="module")
 def moto() -> Iterator[Moto]:
-    server = ThreadedMotoServer(ip_address=LOOPBACK, port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    client = boto3.client(
-        "route53",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    client.create_hosted_zone(Name=f"{ZONE}.", CallerReference="public")
-    # A private zone of the same name must never be chosen by discovery.
-    client.create_hosted_zone(
-        Name=f"{ZONE}.",
-        CallerReference="private",
-        HostedZoneConfig={"PrivateZone": True},
-        VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-12345678"},
-    )
+    server, moto = start_moto()
     try:
-        yield Moto(url=url, client=client)
+        yield moto
     finally:
         server.stop()
 
