@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -15,20 +14,19 @@ from typing import Any, Final
 import yaml
 from aiohttp import web
 
-from events.localapi import discovery, errors, openapi_docs, protobuf, selectors, tables
+from events.localapi import discovery, errors, filters, openapi_docs, protobuf, tables
 from events.localapi.errors import APIError
+from events.localapi.filters import Filter
 from events.localapi.requestlog import RequestLog, RequestRecord
 from events.localapi.resources import Registry, ResourceType
-from events.localapi.store import Obj, Store, TooOld, WatchEvent
+from events.localapi.store import Obj, Store
 from events.localapi.verbs import APPLY_PATCH, DeleteOptions, Verbs
+from events.localapi.watch import DEFAULT_TIMEOUT, Watches, WatchRequest
 
 log = logging.getLogger(__name__)
 
 JSON: Final = "application/json"
 PUBLIC_PATHS: Final = frozenset({"/version", "/healthz", "/livez", "/readyz"})
-DEFAULT_WATCH_TIMEOUT: Final = 1800.0
-# Sent to a watch's queue when the server shuts down.
-CLOSE: Final = WatchEvent(0, ("", ""), "CLOSE", {}, None)
 
 
 @dataclass(frozen=True)
@@ -39,21 +37,6 @@ class Target:
     namespace: str
     name: str
     subresource: str
-
-
-@dataclass(frozen=True)
-class Filter:
-    namespace: str
-    labels: Callable[[Mapping[str, str]], bool] | None
-    fields: Callable[[Mapping[str, Any]], bool] | None
-
-    def __call__(self, obj: Obj) -> bool:
-        meta = obj["metadata"]
-        if self.namespace and meta.get("namespace") != self.namespace:
-            return False
-        if self.labels is not None and not self.labels(meta.get("labels") or {}):
-            return False
-        return self.fields is None or self.fields(obj)
 
 
 def _dumps(body: Any) -> bytes:
@@ -118,13 +101,10 @@ class Routes:
         self.requests = requests
         self.token = token
         self.clock = clock
-        self.bookmark_interval = bookmark_interval
         self.server_address = ""
-        self._watches: set[asyncio.Queue[WatchEvent]] = set()
-
-    def close_watches(self) -> None:
-        for queue in list(self._watches):
-            queue.put_nowait(CLOSE)
+        self.watches = Watches(
+            store=store, clock=clock, encode=_dumps, bookmark_interval=bookmark_interval
+        )
 
     # -- entry point -------------------------------------------------------
 
@@ -290,7 +270,19 @@ class Routes:
         if verb == "list":
             return self._list(request, rt, namespace)
         if verb == "watch":
-            return await self._watch(request, rt, namespace)
+            return await self.watches.serve(
+                request,
+                WatchRequest(
+                    rt=rt,
+                    matches=self._filter(request, rt, namespace),
+                    resource_version=query.get("resourceVersion", ""),
+                    timeout=float(query.get("timeoutSeconds") or DEFAULT_TIMEOUT),
+                    bookmarks=_truthy(query.get("allowWatchBookmarks")),
+                    initial_events=_truthy(query.get("sendInitialEvents")),
+                    as_table=_wants(request.headers.get("Accept", ""), "Table"),
+                    include_object=query.get("includeObject", "Metadata"),
+                ),
+            )
         if verb == "create":
             obj = self.verbs.create(rt, namespace, await self._body(request), dry_run=dry_run)
             return self._render(request, rt, obj, status=201)
@@ -399,21 +391,7 @@ class Routes:
         )
 
     def _filter(self, request: web.Request, rt: ResourceType, namespace: str) -> Filter:
-        query = request.query
-        try:
-            labels = (
-                selectors.parse_label_selector(query["labelSelector"])
-                if query.get("labelSelector")
-                else None
-            )
-            fields = (
-                selectors.parse_field_selector(query["fieldSelector"], kind=rt.kind)
-                if query.get("fieldSelector")
-                else None
-            )
-        except selectors.SelectorError as exc:
-            raise errors.bad_request(str(exc)) from exc
-        return Filter(namespace, labels, fields)
+        return filters.from_query(request.query, namespace=namespace, kind=rt.kind)
 
     def _render(
         self, request: web.Request, rt: ResourceType, obj: Obj, *, status: int = 200
@@ -500,126 +478,6 @@ class Routes:
 
     # -- watch -------------------------------------------------------------
 
-    async def _watch(
-        self, request: web.Request, rt: ResourceType, namespace: str
-    ) -> web.StreamResponse:
-        query = request.query
-        matches = self._filter(request, rt, namespace)
-        as_table = _wants(request.headers.get("Accept", ""), "Table")
-        include = query.get("includeObject", "Metadata")
-        bookmarks = _truthy(query.get("allowWatchBookmarks"))
-        initial_events = _truthy(query.get("sendInitialEvents"))
-        timeout = float(query.get("timeoutSeconds") or DEFAULT_WATCH_TIMEOUT)
-        rv_text = query.get("resourceVersion", "")
-
-        response = web.StreamResponse(headers={"Content-Type": JSON, "Cache-Control": "no-cache"})
-        # Subscribe and take the backlog with no await in between: nothing is missed.
-        queue = self.store.subscribe(rt.key)
-        self._watches.add(queue)
-        try:
-            backlog: list[dict[str, Any]] = []
-            last_rv = self.store.rv
-            if rv_text in ("", "0") or initial_events:
-                backlog = [
-                    {"type": "ADDED", "object": o}
-                    for o in self.store.items(rt.key, namespace)
-                    if matches(o)
-                ]
-            else:
-                try:
-                    since = int(rv_text)
-                except ValueError as exc:
-                    raise errors.bad_request(f"invalid resource version: {rv_text!r}") from exc
-                try:
-                    events = self.store.since(rt.key, since)
-                except TooOld as exc:
-                    events = []
-                    backlog = [{"type": "ERROR", "object": errors.expired(str(exc)).status()}]
-                for event in events:
-                    shown = _translate(event, matches)
-                    if shown is not None:
-                        backlog.append(shown)
-            if initial_events and bookmarks:
-                backlog.append(self._bookmark(rt, last_rv, initial_end=True))
-
-            response.enable_chunked_encoding()
-            await response.prepare(request)
-            first = True
-            for shown in backlog:
-                await response.write(
-                    self._encode(rt, shown, as_table=as_table, include=include, first=first)
-                )
-                first = False
-                if shown["type"] == "ERROR":
-                    await response.write_eof()
-                    return response
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + timeout
-            while True:
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                wait = min(remaining, self.bookmark_interval) if bookmarks else remaining
-                try:
-                    event = await asyncio.wait_for(queue.get(), wait)
-                except TimeoutError:
-                    if bookmarks and loop.time() < deadline:
-                        await response.write(
-                            self._encode(
-                                rt,
-                                self._bookmark(rt, self.store.rv),
-                                as_table=False,
-                                include=include,
-                                first=False,
-                            )
-                        )
-                    continue
-                if event is CLOSE:
-                    break
-                if event.rv <= last_rv:
-                    continue
-                shown = _translate(event, matches)
-                if shown is None:
-                    continue
-                await response.write(
-                    self._encode(rt, shown, as_table=as_table, include=include, first=first)
-                )
-                first = False
-            await response.write_eof()
-            return response
-        except ConnectionResetError:
-            return response  # the client went away: the watch is over
-        finally:
-            self.store.unsubscribe(rt.key, queue)
-            self._watches.discard(queue)
-
-    def _bookmark(self, rt: ResourceType, rv: int, *, initial_end: bool = False) -> dict[str, Any]:
-        meta: dict[str, Any] = {"resourceVersion": str(rv)}
-        if initial_end:
-            meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-        return {
-            "type": "BOOKMARK",
-            "object": {"kind": rt.kind, "apiVersion": rt.group_version, "metadata": meta},
-        }
-
-    def _encode(
-        self, rt: ResourceType, shown: dict[str, Any], *, as_table: bool, include: str, first: bool
-    ) -> bytes:
-        if as_table and shown["type"] in ("ADDED", "MODIFIED", "DELETED"):
-            obj = shown["object"]
-            shown = {
-                "type": shown["type"],
-                "object": tables.table(
-                    rt,
-                    [obj],
-                    include_object=include,
-                    now=self.clock(),
-                    list_meta={"resourceVersion": obj["metadata"].get("resourceVersion", "")},
-                    headers=first,
-                ),
-            }
-        return _dumps(shown) + b"\n"
-
     # -- openapi -----------------------------------------------------------
 
     def _openapi(self, request: web.Request, segments: list[str]) -> web.Response:
@@ -630,20 +488,3 @@ class Routes:
             if doc is not None:
                 return json_response(doc)
         raise errors.page_not_found()
-
-
-def _translate(event: WatchEvent, matches: Filter) -> dict[str, Any] | None:
-    """The event a filtered watch shows: objects leaving the filter look DELETED."""
-    new_ok = matches(event.obj)
-    if event.type == "ADDED":
-        return {"type": "ADDED", "object": event.obj} if new_ok else None
-    old_ok = event.old is not None and matches(event.old)
-    if event.type == "DELETED":
-        return {"type": "DELETED", "object": event.obj} if (old_ok or new_ok) else None
-    if new_ok and old_ok:
-        return {"type": "MODIFIED", "object": event.obj}
-    if new_ok:
-        return {"type": "ADDED", "object": event.obj}
-    if old_ok:
-        return {"type": "DELETED", "object": event.obj}
-    return None

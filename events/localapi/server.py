@@ -155,7 +155,7 @@ class LocalAPI:
         try:
             await stop.wait()
         finally:
-            self._routes.close_watches()
+            self._routes.watches.close_all()
             await runner.cleanup()
             if self._save_pending is not None:
                 self._save_pending.cancel()
