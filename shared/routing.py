@@ -8,8 +8,8 @@ from shared.contracts import ObjectEvent
 from shared.issuance import requests as cr
 from shared.issuance.certificates import NEXT_KEY_LABEL, reconcile_certificate
 from shared.issuers.resolve import reconcile_issuer
-from shared.kube.objects import annotations_of, labels_of
-from shared.kube.resources import CERTIFICATE_REQUESTS
+from shared.kube.objects import annotations_of, condition_is, labels_of, name_of
+from shared.kube.resources import CERTIFICATE_REQUESTS, CLUSTER_ISSUERS, ISSUERS, Resource
 from shared.runtime import Context
 from shared.sweep import resume_waiting_for
 
@@ -24,12 +24,12 @@ class UnsupportedKind(ValueError):
 def on_certificate_event(ctx: Context, event: ObjectEvent) -> str:
     """Reconcile the Certificate an event is about; returns what was done, for the log."""
     if event.kind == "Certificate":
-        reconcile_certificate(ctx, namespace=event.namespace, name=event.name)
+        _certificate(ctx, namespace=event.namespace, name=event.name)
         return "reconciled certificate"
     if event.kind == "CertificateRequest":
         owner = cr.belongs_to(event.payload)
         if owner:
-            reconcile_certificate(ctx, namespace=event.namespace, name=owner)
+            _certificate(ctx, namespace=event.namespace, name=owner)
             return f"reconciled certificate {owner}"
         if event.action == "delete":
             return "ignored: standalone request deleted"
@@ -43,11 +43,36 @@ def on_certificate_event(ctx: Context, event: ObjectEvent) -> str:
         owner = annotations_of(event.payload).get(cr.CERTIFICATE_NAME)
         if not owner:
             return "ignored: secret not managed by a Certificate"
-        reconcile_certificate(ctx, namespace=event.namespace, name=owner)
+        _certificate(ctx, namespace=event.namespace, name=owner)
         return f"reconciled certificate {owner}"
     raise UnsupportedKind(
         f"on-certificate-created handles {sorted(CERTIFICATE_KINDS)}, not {event.kind!r}"
     )
+
+
+def _certificate(ctx: Context, *, namespace: str, name: str) -> None:
+    cert = reconcile_certificate(ctx, namespace=namespace, name=name)
+    spec = (cert or {}).get("spec") or {}
+    if spec.get("isCA") and condition_is((cert or {}).get("status") or {}, "Ready"):
+        # A CA's key pair is often itself a Certificate's Secret (the internal-CA recipe):
+        # the issuers that sign with it can become Ready now, not at the next tick.
+        recheck_issuers_using(ctx, namespace=namespace, secret=str(spec.get("secretName")))
+
+
+def recheck_issuers_using(ctx: Context, *, namespace: str, secret: str) -> None:
+    scopes: list[tuple[Resource, str | None]] = [(ISSUERS, namespace)]
+    if namespace == ctx.config.cluster_resource_namespace:
+        scopes.append((CLUSTER_ISSUERS, None))
+    for resource, scope in scopes:
+        issuers, _ = ctx.kube.list(resource, scope)
+        for issuer in issuers:
+            ca = (issuer.get("spec") or {}).get("ca") or {}
+            if ca.get("secretName") != secret or condition_is(issuer.get("status") or {}, "Ready"):
+                continue
+            name = name_of(issuer)
+            readiness = reconcile_issuer(ctx, kind=resource.kind, namespace=namespace, name=name)
+            if readiness is not None and readiness.ready:
+                resume_waiting_for(ctx, kind=resource.kind, namespace=namespace, name=name)
 
 
 def on_issuer_event(ctx: Context, event: ObjectEvent) -> str:

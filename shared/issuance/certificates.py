@@ -82,13 +82,15 @@ class RetryLater(Exception):
     """The object kept moving under us; the event should be delivered again."""
 
 
-def reconcile_certificate(ctx: Context, *, namespace: str, name: str) -> None:
+def reconcile_certificate(ctx: Context, *, namespace: str, name: str) -> Obj | None:
+    """Bring one Certificate to where its spec says; returns it as last read (None: gone)."""
     for _ in range(CONFLICT_RETRIES):
+        run = _Run(ctx, namespace, name)
         try:
-            _Run(ctx, namespace, name).run()
+            run.run()
         except (Conflict, AlreadyExists):
             continue  # someone else moved first: re-read and re-decide
-        return
+        return run.cert
     raise RetryLater(f"certificate {namespace}/{name} kept changing; try again")
 
 
@@ -97,12 +99,13 @@ class _Run:
     ctx: Context
     namespace: str
     name: str
+    cert: Obj | None = None
 
     # -- decide ----------------------------------------------------------------------
 
     def run(self) -> None:
         kube = self.ctx.kube
-        cert = kube.find(CERTIFICATES, self.namespace, self.name)
+        cert = self.cert = kube.find(CERTIFICATES, self.namespace, self.name)
         if cert is None or meta(cert).get("deletionTimestamp"):
             return
         status: Obj = dict(cert.get("status") or {})
@@ -206,8 +209,11 @@ class _Run:
             status = cert.get("status") or {}
             last = parse_time(status.get("lastFailureTime"))
             attempts = int(status.get("failedIssuanceAttempts") or 0)
-            if last is None or attempts == 0:
-                return False
+            failed_at = parse_time((request.get("status") or {}).get("failureTime"))
+            if last is None or attempts == 0 or (failed_at is not None and last < failed_at):
+                # Failed elsewhere (an ACME Order finished in another invocation) and not
+                # recorded here yet: keep it, so this run records the failure and backs off.
+                return True
             return self.ctx.clock.now() < backoff_until(
                 last_failure_time=last, failed_attempts=attempts
             )

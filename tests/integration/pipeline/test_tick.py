@@ -33,7 +33,11 @@ def test_pingsource_binary_and_structured_are_accepted(env: Env) -> None:
 
 
 def test_tick_refuses_other_event_types_and_methods(env: Env) -> None:
-    obj = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x", "namespace": env.namespace}}
+    obj = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "x", "namespace": env.namespace},
+    }
     headers, body = to_binary(object_event("add", obj, source="t"))
     reply = sink(ON_EXPIRY_TICK).post(body, dict(headers))
     assert reply.status == 400 and "dev.knative.sources.ping" in reply.body
