@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import secrets
 import socket
@@ -120,22 +121,30 @@ class LocalAPI:
     def stop(self) -> None:
         """Stop serving and flush the state file."""
         thread, loop, stop = self._thread, self._loop, self._stop
-        if thread is None or loop is None or stop is None:
-            if thread is None:  # never started: just release the ports
-                self._socket.close()
-                self._tls_socket.close()
+        if thread is None:  # never started: just release the ports
+            self._close_sockets()
             return
-        loop.call_soon_threadsafe(stop.set)
+        if loop is not None and stop is not None and not loop.is_closed():
+            # A crashed server's loop may close under us: then there is nothing to stop.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stop.set)
         thread.join()
         self._thread = None
+        self._close_sockets()
+
+    def _close_sockets(self) -> None:
+        self._socket.close()
+        self._tls_socket.close()
 
     def _run(self) -> None:
         try:
             asyncio.run(self._main())
         except BaseException as exc:
             self._failure = exc
+            if self._ready.is_set():
+                log.exception("the local API stopped unexpectedly")
+        finally:
             self._ready.set()
-            raise
 
     async def _main(self) -> None:
         self._stop = asyncio.Event()

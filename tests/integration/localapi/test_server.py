@@ -235,3 +235,16 @@ def test_deletions_pending_at_stop_finish_after_a_restart(tmp_path: Path) -> Non
         eventually(lambda: session.get(url).status_code == 404, what="orphaned dependent collected")
     finally:
         second.stop()
+
+
+def test_a_bad_crd_in_crd_dir_fails_start_loudly(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        "metadata: {name: wrong.example.com}\n"
+        "spec: {group: example.com, names: {plural: things, kind: Thing}, scope: Namespaced,\n"
+        "       versions: [{name: v1, served: true, storage: true}]}\n"
+    )
+    api = LocalAPI(crd_dir=tmp_path)
+    with pytest.raises(RuntimeError, match="failed to start"):
+        api.start()
+    api.stop()
