@@ -8,14 +8,15 @@ rule, and the change is retried. Each change is waited on until INSYNC.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.session
 
 from shared.dns01 import credentials as creds
 from shared.dns01.credentials import SecretReader
@@ -117,27 +118,45 @@ class Route53Provider:
     # -- session ---------------------------------------------------------------------
 
     def _client(self) -> Any:
-        config = botocore.config.Config(retries={"max_attempts": 3, "mode": "standard"})
-        session = boto3.session.Session(
-            aws_access_key_id=self.access_key_id or None,
-            aws_secret_access_key=self.secret_access_key or None,
-            region_name=self.region or DEFAULT_REGION,
-        )
+        keys: dict[str, str | None] = {
+            "aws_access_key_id": self.access_key_id or None,
+            "aws_secret_access_key": self.secret_access_key or None,
+        }
         if self.role:
-            sts = session.client("sts", endpoint_url=self.endpoint_url, config=config)
+            sts = _new_client("sts", region=self.region, endpoint_url=self.endpoint_url, **keys)
             assumed = _call(
                 sts.assume_role,
                 f"assuming role {self.role}",
                 RoleArn=self.role,
                 RoleSessionName=ROLE_SESSION_NAME,
             )["Credentials"]
-            session = boto3.session.Session(
-                aws_access_key_id=assumed["AccessKeyId"],
-                aws_secret_access_key=assumed["SecretAccessKey"],
-                aws_session_token=assumed["SessionToken"],
-                region_name=self.region or DEFAULT_REGION,
-            )
-        return session.client("route53", endpoint_url=self.endpoint_url, config=config)
+            keys = {
+                "aws_access_key_id": assumed["AccessKeyId"],
+                "aws_secret_access_key": assumed["SecretAccessKey"],
+                "aws_session_token": assumed["SessionToken"],
+            }
+        return _new_client("route53", region=self.region, endpoint_url=self.endpoint_url, **keys)
+
+
+# One botocore session per process: it caches the service models (loading them costs
+# more than the API calls); clients get their keys explicitly, so the session itself
+# holds no credentials. Without keys, a client uses the ambient chain.
+_SESSION_LOCK: Final = threading.Lock()
+_SESSION: list[botocore.session.Session] = []
+_CONFIG: Final = botocore.config.Config(retries={"max_attempts": 3, "mode": "standard"})
+
+
+def _new_client(service: str, *, region: str, endpoint_url: str | None, **keys: str | None) -> Any:
+    with _SESSION_LOCK:
+        if not _SESSION:
+            _SESSION.append(botocore.session.get_session())
+        return _SESSION[0].create_client(
+            service,
+            region_name=region or DEFAULT_REGION,
+            endpoint_url=endpoint_url,
+            config=_CONFIG,
+            **keys,
+        )
 
 
 @dataclass(frozen=True)
