@@ -74,6 +74,13 @@ class ResourceType:
         return self.list_kind or f"{self.kind}List"
 
 
+def in_version(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+    """obj as served at rt's version (CRD versions convert with strategy None)."""
+    if obj.get("apiVersion", rt.group_version) == rt.group_version:
+        return obj
+    return {**obj, "apiVersion": rt.group_version}
+
+
 def _core(plural: str, kind: str, **kw: Any) -> ResourceType:
     return ResourceType(
         group="", version="v1", plural=plural, singular=kind.lower(), kind=kind, **kw

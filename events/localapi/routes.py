@@ -18,7 +18,7 @@ from events.localapi import discovery, errors, filters, openapi_docs, protobuf, 
 from events.localapi.errors import APIError
 from events.localapi.filters import Filter
 from events.localapi.requestlog import RequestLog, RequestRecord
-from events.localapi.resources import Registry, ResourceType
+from events.localapi.resources import Registry, ResourceType, in_version
 from events.localapi.store import Obj, Store
 from events.localapi.verbs import APPLY_PATCH, DeleteOptions, Verbs
 from events.localapi.watch import DEFAULT_TIMEOUT, Watches, WatchRequest
@@ -65,7 +65,7 @@ def _wants(accept: str, as_kind: str) -> bool:
 def _strip_type(rt: ResourceType, obj: Obj) -> Obj:
     # Items of typed built-in lists carry no apiVersion/kind; unstructured (CR) ones do.
     if rt.custom:
-        return obj
+        return in_version(rt, obj)
     return {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
 
 
@@ -416,7 +416,7 @@ class Routes:
                     },
                     status,
                 )
-        return json_response(obj, status)
+        return json_response(in_version(rt, obj), status)
 
     def _list(self, request: web.Request, rt: ResourceType, namespace: str) -> web.Response:
         query = request.query

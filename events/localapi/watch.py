@@ -18,7 +18,7 @@ from aiohttp import web
 
 from events.localapi import errors, tables
 from events.localapi.filters import Filter
-from events.localapi.resources import ResourceType
+from events.localapi.resources import ResourceType, in_version
 from events.localapi.store import Store, TooOld, WatchEvent
 
 Event = dict[str, Any]  # {"type": ..., "object": ...}
@@ -109,6 +109,8 @@ class Watches:
         return [e for e in shown if e is not None], max(now, since)
 
     def _frame(self, spec: WatchRequest, event: Event, *, first: bool) -> bytes:
+        if event["type"] in ("ADDED", "MODIFIED", "DELETED"):
+            event = {"type": event["type"], "object": in_version(spec.rt, event["object"])}
         if spec.as_table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
             obj = event["object"]
             event = {

@@ -248,3 +248,43 @@ def test_a_bad_crd_in_crd_dir_fails_start_loudly(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="failed to start"):
         api.start()
     api.stop()
+
+
+def test_every_served_crd_version_sees_the_same_objects(bare: Local) -> None:
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "gadgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
+            "versions": [
+                {
+                    "name": version,
+                    "served": True,
+                    "storage": version == "v1",
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                        }
+                    },
+                }
+                for version in ("v1alpha1", "v1")
+            ],
+        },
+    }
+    created = bare.http.post(
+        bare.url("/apis/apiextensions.k8s.io/v1/customresourcedefinitions"), json=crd
+    )
+    assert created.status_code == 201, created.text
+    group = bare.http.get(bare.url("/apis/example.com")).json()
+    assert group["preferredVersion"]["version"] == "v1"
+    body = {"apiVersion": "example.com/v1alpha1", "kind": "Gadget", "metadata": {"name": "g"}}
+    old = bare.url("/apis/example.com/v1alpha1/namespaces/default/gadgets")
+    assert bare.http.post(old, json=body).status_code == 201
+    new = bare.http.get(bare.url("/apis/example.com/v1/namespaces/default/gadgets/g")).json()
+    assert new["apiVersion"] == "example.com/v1"
+    listed = bare.http.get(bare.url("/apis/example.com/v1/namespaces/default/gadgets")).json()
+    assert [item["apiVersion"] for item in listed["items"]] == ["example.com/v1"]
