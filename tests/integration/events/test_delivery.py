@@ -29,8 +29,11 @@ class ScriptedSink:
 
 
 def event(name: str) -> CloudEvent:
-    return object_event("update", {"apiVersion": "v1", "kind": "Secret",
-                                   "metadata": {"name": name, "namespace": "ns"}}, source="t")
+    return object_event(
+        "update",
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": "ns"}},
+        source="t",
+    )
 
 
 def test_5xx_is_retried_with_doubling_backoff_until_ok() -> None:

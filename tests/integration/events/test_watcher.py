@@ -33,8 +33,15 @@ def small_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalA
 
 
 def configmap(kube: Kube, name: str) -> None:
-    kube.create(CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap",
-                             "metadata": {"name": name, "namespace": "default"}, "data": {"a": "1"}})
+    kube.create(
+        CONFIGMAPS,
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "default"},
+            "data": {"a": "1"},
+        },
+    )
 
 
 class Recorder:
@@ -51,11 +58,15 @@ class Recorder:
             return [n for a, n in self.events if a == action]
 
 
-def test_existing_objects_arrive_as_add_then_changes_in_order(small_api: tuple[LocalAPI, Kube]) -> None:
+def test_existing_objects_arrive_as_add_then_changes_in_order(
+    small_api: tuple[LocalAPI, Kube],
+) -> None:
     _, kube = small_api
     configmap(kube, "before")
     seen, stop = Recorder(), threading.Event()
-    watcher = Watcher(kube, watched=((CONFIGMAPS, None),), emit=seen, source="t", stop=stop, watch_timeout=5)
+    watcher = Watcher(
+        kube, watched=((CONFIGMAPS, None),), emit=seen, source="t", stop=stop, watch_timeout=5
+    )
     watcher.start()
     try:
         eventually(lambda: "before" in seen.names("add"), what="add for an existing object")
@@ -72,7 +83,9 @@ def test_existing_objects_arrive_as_add_then_changes_in_order(small_api: tuple[L
 def test_relists_after_410_gone_and_misses_nothing(small_api: tuple[LocalAPI, Kube]) -> None:
     _, kube = small_api
     seen, stop = Recorder(), threading.Event()
-    watcher = Watcher(kube, watched=((CONFIGMAPS, None),), emit=seen, source="t", stop=stop, watch_timeout=1)
+    watcher = Watcher(
+        kube, watched=((CONFIGMAPS, None),), emit=seen, source="t", stop=stop, watch_timeout=1
+    )
     # Make the watcher's version too old: list now, then churn past the 5-event history.
     _, version = kube.list(CONFIGMAPS)
     names = [f"churn-{uuid.uuid4().hex[:6]}" for _ in range(12)]

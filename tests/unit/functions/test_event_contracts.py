@@ -29,13 +29,17 @@ def schema_for(sample: dict[str, Any]) -> dict[str, Any]:
     return PING_SCHEMA if sample["type"] == "dev.knative.sources.ping" else OBJECT_SCHEMA
 
 
-@pytest.mark.parametrize("path", [p for p in SAMPLES if not p.name.startswith("invalid-")], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [p for p in SAMPLES if not p.name.startswith("invalid-")], ids=lambda p: p.stem
+)
 def test_golden_sample_matches_its_schema(path: Path) -> None:
     sample = load(path)
     jsonschema.validate(sample, schema_for(sample))
 
 
-@pytest.mark.parametrize("path", [p for p in SAMPLES if p.name.startswith("invalid-")], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [p for p in SAMPLES if p.name.startswith("invalid-")], ids=lambda p: p.stem
+)
 def test_invalid_sample_is_refused_by_schema_and_parser(path: Path) -> None:
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(load(path), OBJECT_SCHEMA)
@@ -44,9 +48,14 @@ def test_invalid_sample_is_refused_by_schema_and_parser(path: Path) -> None:
 
 
 def test_certificate_sample_names_the_object() -> None:
-    change = parse_object_event(from_json((EVENTS / "samples" / "certificate-add.json").read_bytes()))
+    change = parse_object_event(
+        from_json((EVENTS / "samples" / "certificate-add.json").read_bytes())
+    )
     assert (change.action, change.kind, change.namespace, change.name) == (
-        "add", "Certificate", "production", "payments",
+        "add",
+        "Certificate",
+        "production",
+        "payments",
     )
 
 
@@ -57,14 +66,21 @@ def test_events_we_emit_match_the_contract() -> None:
         emitted = json.loads(body)
         jsonschema.validate(emitted, OBJECT_SCHEMA)
         assert emitted["kind"] == "Certificate" and emitted["namespace"] == "production"
-        assert emitted["subject"] == "/apis/cert-manager.io/v1/namespaces/production/certificates/payments"
+        assert (
+            emitted["subject"]
+            == "/apis/cert-manager.io/v1/namespaces/production/certificates/payments"
+        )
     _, body = to_structured(ping_event(source="/ping"))
     jsonschema.validate(json.loads(body), PING_SCHEMA)
 
 
 @pytest.mark.parametrize("target", [ON_CERTIFICATE_CREATED, ON_ISSUER_CHANGED])
-@pytest.mark.parametrize("path", [p for p in SAMPLES if p.name.startswith("invalid-")], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [p for p in SAMPLES if p.name.startswith("invalid-")], ids=lambda p: p.stem
+)
 def test_functions_answer_malformed_events_with_400_and_a_reason(target: str, path: Path) -> None:
-    reply = InProcessSink(target).post(path.read_bytes(), {"Content-Type": "application/cloudevents+json"})
+    reply = InProcessSink(target).post(
+        path.read_bytes(), {"Content-Type": "application/cloudevents+json"}
+    )
     assert reply.status == 400, reply
     assert "malformed event" in reply.body or "unsupported event type" in reply.body
