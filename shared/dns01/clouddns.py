@@ -91,6 +91,10 @@ class CloudDNSProvider:
             return self.hosted_zone_name
         best: tuple[int, str] | None = None
         for managed in client.list_zones():
+            # The client keeps `visibility` only in its raw resource; a private zone is
+            # invisible to the CA, so it never holds the challenge record.
+            if getattr(managed, "_properties", {}).get("visibility") == "private":
+                continue
             dns_name = _absolute(managed.dns_name or "")
             encloses = name == dns_name or name.endswith("." + dns_name)
             if encloses and (best is None or len(dns_name) > best[0]):

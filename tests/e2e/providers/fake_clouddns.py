@@ -19,9 +19,12 @@ JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
 class FakeCloudDNS:
-    def __init__(self, *, project: str, zones: dict[str, str]) -> None:
+    def __init__(
+        self, *, project: str, zones: dict[str, str], private: frozenset[str] = frozenset()
+    ) -> None:
         self.project = project
         self.zones = zones  # managed zone name -> DNS name ("example.test.")
+        self.private = private  # names of zones with visibility "private"
         self.rrsets: dict[tuple[str, str, str], dict[str, Any]] = {}  # (zone, name, type)
         self.tokens: set[str] = set()
         self._ids = itertools.count(1)
@@ -51,7 +54,13 @@ class FakeCloudDNS:
         parts = request.path.removeprefix(prefix).strip("/").split("/")
         if parts == [""]:
             zones = [
-                {"name": n, "dnsName": d, "kind": "dns#managedZone"} for n, d in self.zones.items()
+                {
+                    "name": n,
+                    "dnsName": d,
+                    "kind": "dns#managedZone",
+                    "visibility": "private" if n in self.private else "public",
+                }
+                for n, d in self.zones.items()
             ]
             return 200, {"managedZones": zones}
         zone = parts[0]

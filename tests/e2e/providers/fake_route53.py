@@ -51,11 +51,12 @@ def start_moto() -> tuple[ThreadedMotoServer, Moto]:
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
-    client.create_hosted_zone(Name=f"{ZONE}.", CallerReference="public")
+    # The private twin first, so discovery that ignored privacy would pick it.
     client.create_hosted_zone(
         Name=f"{ZONE}.",
         CallerReference="private",
         HostedZoneConfig={"PrivateZone": True},
         VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-12345678"},
     )
+    client.create_hosted_zone(Name=f"{ZONE}.", CallerReference="public")
     return server, Moto(url=url, client=client)

@@ -26,8 +26,12 @@ PROJECT = "certainly-test"
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[tuple[FakeCloudDNS, JsonServer]]:
-    # A parent zone too: discovery must pick the closest enclosing zone.
-    clouddns = FakeCloudDNS(project=PROJECT, zones={"tld": "test.", "example-test": f"{ZONE}."})
+    # A parent zone and a private twin too: discovery picks the closest public zone.
+    clouddns = FakeCloudDNS(
+        project=PROJECT,
+        zones={"tld": "test.", "internal": f"{ZONE}.", "example-test": f"{ZONE}."},
+        private=frozenset({"internal"}),
+    )
     server = JsonServer(clouddns.route).start()
     try:
         yield clouddns, server
