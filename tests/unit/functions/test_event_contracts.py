@@ -22,7 +22,8 @@ PING_SCHEMA = json.loads((EVENTS / "schemas" / "pingsource.json").read_text())
 
 
 def load(path: Path) -> dict[str, Any]:
-    return dict(json.loads(path.read_text()))
+    loaded: dict[str, Any] = json.loads(path.read_text())
+    return loaded
 
 
 def schema_for(sample: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +63,7 @@ def test_certificate_sample_names_the_object() -> None:
 def test_events_we_emit_match_the_contract() -> None:
     obj = load(EVENTS / "samples" / "certificate-update.json")["data"]
     for action in ("add", "update", "delete"):
-        _, body = to_structured(object_event(action, obj, source="https://api"))  # type: ignore[arg-type]
+        _, body = to_structured(object_event(action, obj, source="https://api"))
         emitted = json.loads(body)
         jsonschema.validate(emitted, OBJECT_SCHEMA)
         assert emitted["kind"] == "Certificate" and emitted["namespace"] == "production"
