@@ -17,8 +17,10 @@ from shared.contracts import MalformedEvent, object_event, parse_object_event, p
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
 SAMPLES = sorted((EVENTS / "samples").glob("*.json"))
-OBJECT_SCHEMA = json.loads((EVENTS / "schemas" / "apiserversource-resource.json").read_text())
-PING_SCHEMA = json.loads((EVENTS / "schemas" / "pingsource.json").read_text())
+OBJECT_SCHEMA: dict[str, Any] = json.loads(
+    (EVENTS / "schemas" / "apiserversource-resource.json").read_text()
+)
+PING_SCHEMA: dict[str, Any] = json.loads((EVENTS / "schemas" / "pingsource.json").read_text())
 
 
 def load(path: Path) -> dict[str, Any]:
