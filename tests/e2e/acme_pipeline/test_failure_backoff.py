@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 
+import dns.name
 import dns.query
 import dns.tsigkeyring
 import dns.update
@@ -37,7 +38,10 @@ def point(bind9: Bind9, host: str, address: str | None) -> None:
     """Add (or with None remove) an A record for `host`, overriding the zone's wildcard."""
     keyring = dns.tsigkeyring.from_text({bind9.tsig_key_name: bind9.tsig_secret})
     update = dns.update.UpdateMessage(
-        f"{ZONE}.", keyring=keyring, keyalgorithm="hmac-sha256", keyname=bind9.tsig_key_name
+        f"{ZONE}.",
+        keyring=keyring,
+        keyalgorithm="hmac-sha256",
+        keyname=dns.name.from_text(bind9.tsig_key_name),
     )
     if address is None:
         update.delete(f"{host}.", "A")
