@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 
 # binary:debian-package pairs the demo and the tests start for real.
 SYSTEM_TOOLS := kubectl:kubernetes-client openssl:openssl pebble:pebble \
-                pebble-challtestsrv:pebble named:bind9 tsig-keygen:bind9-utils
+                pebble-challtestsrv:pebble named:bind9 tsig-keygen:bind9-utils \
+                nsupdate:bind9-dnsutils
 
 .PHONY: test demo venv system-deps lint typecheck imports pytest bench clean
 

@@ -137,7 +137,9 @@ class Env:
         return issuer
 
     def writes(self) -> int:
-        assert self.cluster.api is not None
+        """API writes so far; only the embedded API keeps a request log."""
+        if self.cluster.api is None:
+            pytest.skip("counting API writes needs the embedded local API")
         return len(self.cluster.api.requests.writes())
 
     def events(self, name: str) -> list[Obj]:
