@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from events.localapi.conversion import event_from_core
 from events.localapi.errors import Qualified
 
 ALL_VERBS: Final = (
@@ -55,6 +56,8 @@ class ResourceType:
     schema: Mapping[str, Any] | None = field(default=None, compare=False)
     printer_columns: tuple[PrinterColumn, ...] = ()
     list_kind: str = ""
+    # Objects kept under another resource's key (events.k8s.io Events are core Events).
+    storage: tuple[str, str] | None = None
 
     @property
     def group_version(self) -> str:
@@ -63,7 +66,7 @@ class ResourceType:
     @property
     def key(self) -> tuple[str, str]:
         """Storage key: versions of one group/resource share their objects."""
-        return (self.group, self.plural)
+        return self.storage or (self.group, self.plural)
 
     @property
     def qualified(self) -> Qualified:
@@ -78,6 +81,8 @@ def in_version(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
     """obj as served at rt's version (CRD versions convert with strategy None)."""
     if obj.get("apiVersion", rt.group_version) == rt.group_version:
         return obj
+    if rt.storage == ("", "events"):
+        return event_from_core(obj)
     return {**obj, "apiVersion": rt.group_version}
 
 
@@ -141,6 +146,7 @@ BUILTINS: Final[tuple[ResourceType, ...]] = (
         namespaced=True,
         short_names=("ev",),
         create_on_update=True,
+        storage=("", "events"),
     ),
     ResourceType(
         group="apiextensions.k8s.io",
@@ -253,8 +259,9 @@ class Registry:
         return [rt for rt in self._types.values() if rt.group == group and rt.version == version]
 
     def kind_of(self, group: str, plural: str) -> ResourceType | None:
+        """The resource type that owns a storage key."""
         for rt in self._types.values():
-            if rt.group == group and rt.plural == plural:
+            if rt.group == group and rt.plural == plural and rt.storage is None:
                 return rt
         return None
 

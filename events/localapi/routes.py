@@ -64,8 +64,9 @@ def _wants(accept: str, as_kind: str) -> bool:
 
 def _strip_type(rt: ResourceType, obj: Obj) -> Obj:
     # Items of typed built-in lists carry no apiVersion/kind; unstructured (CR) ones do.
+    obj = in_version(rt, obj)
     if rt.custom:
-        return in_version(rt, obj)
+        return obj
     return {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
 
 

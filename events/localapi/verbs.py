@@ -17,8 +17,15 @@ from typing import Any, Final
 from events.localapi import apply as ssa
 from events.localapi import builtins, errors, openapi, patching, validation
 from events.localapi.collector import FOREGROUND, ORPHAN, Collector, DeleteOptions
+from events.localapi.conversion import event_to_core
 from events.localapi.errors import APIError, cause
-from events.localapi.resources import CRD_RESOURCE, NAMESPACES, Registry, ResourceType
+from events.localapi.resources import (
+    CRD_RESOURCE,
+    NAMESPACES,
+    Registry,
+    ResourceType,
+    in_version,
+)
 from events.localapi.store import Obj, Store
 
 MERGE_PATCH: Final = "application/merge-patch+json"
@@ -272,7 +279,7 @@ class Verbs:
                 dry_run=dry_run,
             )
         existing = self.get(rt, namespace, name)
-        current = copy.deepcopy(existing)
+        current = copy.deepcopy(in_version(rt, existing))  # patches speak the URL's version
         try:
             if content_type == MERGE_PATCH:
                 if not isinstance(patch, dict):
@@ -513,6 +520,8 @@ class Verbs:
             meta["namespace"] = namespace
         else:
             meta.pop("namespace", None)
+        if rt.storage == ("", "events"):
+            return event_to_core(body)
         return body
 
     def _validate_name(self, rt: ResourceType, name: str) -> None:

@@ -352,3 +352,33 @@ def test_body_of_another_kind_is_a_bad_request(local: Local, namespace: str) -> 
     response = local.http.post(url, json=mismatched_ns)
     assert response.status_code == 400
     assert "does not match the namespace" in response.json()["message"]
+
+
+def test_events_are_one_store_seen_through_both_event_apis(local: Local, namespace: str) -> None:
+    new_api = local.url(f"/apis/events.k8s.io/v1/namespaces/{namespace}/events")
+    body = {
+        "metadata": {"name": "e1"},
+        "eventTime": "2026-01-01T00:00:00.000000Z",
+        "reportingController": "certainly",
+        "reportingInstance": "certainly-1",
+        "action": "Issue",
+        "reason": "Issued",
+        "note": "Certificate issued",
+        "type": "Normal",
+        "regarding": {"kind": "Certificate", "name": "c", "namespace": namespace},
+    }
+    created = local.http.post(new_api, json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["apiVersion"] == "events.k8s.io/v1"
+    assert created.json()["note"] == "Certificate issued"
+    core = local.http.get(local.url(f"/api/v1/namespaces/{namespace}/events/e1")).json()
+    assert core["message"] == "Certificate issued"
+    assert core["involvedObject"]["name"] == "c"
+    assert core["reportingComponent"] == "certainly"
+    selected = local.http.get(
+        local.url(f"/api/v1/namespaces/{namespace}/events"),
+        params={"fieldSelector": "involvedObject.name=c,reason=Issued"},
+    ).json()
+    assert [e["metadata"]["name"] for e in selected["items"]] == ["e1"]
+    listed = local.http.get(new_api).json()["items"]
+    assert [e["regarding"]["name"] for e in listed] == ["c"]
