@@ -18,7 +18,6 @@ at the step it stopped at: one key, one request, one certificate per revision.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import logging
 from collections.abc import Iterator, Mapping
@@ -27,6 +26,7 @@ from typing import Any, Final
 
 from cryptography import x509
 
+from shared.certificates.matching import request_violations
 from shared.certificates.policy import (
     Trigger,
     backoff_until,
@@ -43,7 +43,6 @@ from shared.issuers.resolve import IssuerUnavailable, resolve
 from shared.kube.errors import AlreadyExists, Conflict, NotFound
 from shared.kube.objects import (
     annotations_of,
-    condition_is,
     encode_data,
     format_time,
     get_condition,
@@ -57,7 +56,7 @@ from shared.kube.objects import (
 )
 from shared.kube.recorder import NORMAL, WARNING
 from shared.kube.resources import CERTIFICATE_REQUESTS, CERTIFICATES, SECRETS
-from shared.pki.csr import build_csr, load_csr
+from shared.pki.csr import build_csr
 from shared.pki.keys import (
     InvalidPrivateKey,
     PrivateKey,
@@ -67,7 +66,7 @@ from shared.pki.keys import (
     load_private_key,
     public_keys_equal,
 )
-from shared.pki.x509 import InvalidCertificate, certificate_names, load_certificate_chain
+from shared.pki.x509 import InvalidCertificate, load_certificate_chain
 from shared.runtime import Context
 
 log = logging.getLogger(__name__)
@@ -182,27 +181,7 @@ class _Run:
             for o in meta(request).get("ownerReferences") or []
         ):
             return False
-        want = spec.issuer_ref
-        ref = (request.get("spec") or {}).get("issuerRef") or {}
-        if (ref.get("name"), ref.get("kind"), ref.get("group")) != (
-            want.name,
-            want.kind,
-            want.group,
-        ):
-            return False
-        try:
-            csr = load_csr(_b64(request["spec"]["request"]))
-        except (KeyError, ValueError):
-            return False
-        names = certificate_names(csr)
-        if (
-            set(names.dns_names) != set(spec.dns_names)
-            or names.common_name != spec.common_name
-            or set(names.ip_addresses) != set(spec.ip_addresses)
-            or set(names.uris) != set(spec.uris)
-            or set(names.emails) != set(spec.email_addresses)
-            or bool((request.get("spec") or {}).get("isCA")) != spec.is_ca
-        ):
+        if request_violations(request, spec) != []:  # None: unreadable, also unusable
             return False
         if cr.state_of(request) in ("failed", "denied"):
             # A failed attempt is retried with a fresh request once the backoff is over.
@@ -622,10 +601,6 @@ def _ref(spec: CertificateSpec) -> dict[str, str]:
     return {"name": ref.name, "kind": ref.kind, "group": ref.group}
 
 
-def _b64(value: str) -> bytes:
-    return base64.b64decode(value)
-
-
 def _leaf(secret: Mapping[str, Any] | None) -> x509.Certificate | None:
     pem = secret_bytes(secret, "tls.crt")
     if not pem:
@@ -634,7 +609,3 @@ def _leaf(secret: Mapping[str, Any] | None) -> x509.Certificate | None:
         return load_certificate_chain(pem)[0]
     except InvalidCertificate:
         return None
-
-
-def issuing(cert: Mapping[str, Any]) -> bool:
-    return condition_is(cert.get("status") or {}, "Issuing")
