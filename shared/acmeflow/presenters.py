@@ -19,10 +19,9 @@ import requests
 from shared.dns01 import resolver
 from shared.dns01.base import DNS01Provider, challenge_record_name
 from shared.dns01.errors import DNS01Error
-from shared.dns01.registry import provider_for
+from shared.dns01.registry import provider_for_scope
 from shared.issuers.base import IssuerScope
 from shared.kube.errors import NotFound
-from shared.kube.objects import secret_bytes
 from shared.runtime import Context
 
 CHALLENGE_PATH: Final = "/.well-known/acme-challenge/"
@@ -114,14 +113,9 @@ def nameservers(ctx: Context) -> list[resolver.Nameserver]:
 
 def _provider(scope: IssuerScope, spec: Mapping[str, Any]) -> DNS01Provider:
     dns01 = (spec.get("solver") or {}).get("dns01") or {}
-
-    def read_secret(name: str, key: str) -> bytes:
-        try:
-            value = secret_bytes(scope.secret(name), key)
-        except NotFound:
-            raise PresentError(f'secrets "{name}" not found') from None
-        if value is None:
-            raise PresentError(f'Secret "{name}" has no key {key!r}')
-        return value
-
-    return provider_for(dns01, read_secret=read_secret)
+    try:
+        return provider_for_scope(dns01, scope=scope)
+    except NotFound as error:
+        raise PresentError(error.message) from None
+    except KeyError as error:
+        raise PresentError(f"secret key {error} not found") from None
