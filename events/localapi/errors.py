@@ -127,20 +127,22 @@ def bad_request(message: str) -> APIError:
     return APIError(400, "BadRequest", message)
 
 
-def forbidden(what: Qualified, name: str, message: str) -> APIError:
+def forbidden(
+    what: Qualified, name: str, message: str, *, causes: Sequence[StatusCause] = ()
+) -> APIError:
+    details = _details(what, name)
+    if causes:
+        details["causes"] = list(causes)
     return APIError(
-        403,
-        "Forbidden",
-        f'{what.resource_name} "{name}" is forbidden: {message}',
-        details=_details(what, name),
+        403, "Forbidden", f'{what.resource_name} "{name}" is forbidden: {message}', details=details
     )
 
 
-def method_not_allowed(verb: str) -> APIError:
+def method_not_allowed() -> APIError:
     return APIError(
         405,
         "MethodNotAllowed",
-        f"the server does not allow this method on the requested resource ({verb})",
+        "the server does not allow this method on the requested resource",
     )
 
 

@@ -229,9 +229,9 @@ class Routes:
                 return "get"
             return "watch" if _truthy(request.query.get("watch")) else "list"
         if target.rt.namespaced and not target.namespace:
-            raise errors.method_not_allowed(method)  # the all-namespaces path only reads
+            raise errors.method_not_allowed()  # the all-namespaces path only reads
         if target.subresource and method in ("POST", "DELETE"):
-            raise errors.method_not_allowed(method)
+            raise errors.method_not_allowed()
         if method == "POST" and not target.name:
             return "create"
         if method == "PUT" and target.name:
@@ -240,7 +240,7 @@ class Routes:
             return "patch"
         if method == "DELETE":
             return "delete" if target.name else "deletecollection"
-        raise errors.method_not_allowed(method)
+        raise errors.method_not_allowed()
 
     # -- resource verbs ----------------------------------------------------
 

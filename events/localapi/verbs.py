@@ -486,6 +486,13 @@ class Verbs:
                 name,
                 f"unable to create new content in namespace {namespace} "
                 "because it is being terminated",
+                causes=[
+                    cause(
+                        "NamespaceTerminating",
+                        "metadata.namespace",
+                        f"namespace {namespace} is being terminated",
+                    )
+                ],
             )
 
     # -- helpers -----------------------------------------------------------
