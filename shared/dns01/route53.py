@@ -1,9 +1,9 @@
 """AWS Route53 through boto3: cert-manager's `route53` solver.
 
 A TXT name holds one record set whose values Route53 replaces as a whole, so
-present/cleanup read the set, change it by one value and write it back; a
-concurrent writer is detected by re-reading (UPSERT) or by DELETE's exact-match
-rule, and the change is retried. Each change is waited on until INSYNC.
+present/cleanup read the set, change it by one value and write it back as a
+compare-and-swap (see `_change`), retrying when another writer moved first.
+Each change is waited on until INSYNC.
 """
 
 from __future__ import annotations
@@ -58,28 +58,35 @@ class Route53Provider:
         zone_id = self._zone_id(client, name)
         for _ in range(CHANGE_ATTEMPTS):
             current = _txt_set(client, zone_id, name)
-            values = set(current.values) if current else set()
-            if (value in values) == add:
+            records = current.records if current else ()
+            if (value in _values_of(current)) == add:
                 return  # already as wanted: present/cleanup are idempotent
-            wanted = values | {value} if add else values - {value}
+            # Other values stay byte for byte as Route53 holds them (quoting, splitting).
+            wanted = (
+                (*records, _quote(value))
+                if add
+                else tuple(r for r in records if _unquote(r) != value)
+            )
+            # DELETE of the set as read + CREATE of the new one, in one atomic batch: Route53
+            # refuses it if the set changed since we read it, so concurrent writers (a
+            # wildcard and its apex share the name) never overwrite each other's value.
+            changes: list[dict[str, Any]] = []
+            if current is not None:
+                changes.append({"Action": "DELETE", "ResourceRecordSet": current.as_aws()})
             if wanted:
-                change = {"Action": "UPSERT", "ResourceRecordSet": _record_set(name, wanted)}
-            else:
-                assert current is not None
-                change = {"Action": "DELETE", "ResourceRecordSet": current.as_aws()}
+                changes.append({"Action": "CREATE", "ResourceRecordSet": _record_set(name, wanted)})
             try:
                 response = _call(
                     client.change_resource_record_sets,
                     f"{action} TXT at {name}",
                     HostedZoneId=zone_id,
-                    ChangeBatch={"Changes": [change]},
+                    ChangeBatch={"Changes": changes},
                 )
-            except DNSUpdateError as error:
-                if "InvalidChangeBatch" in str(error):
-                    continue  # the set changed under us: re-read and retry
-                raise
+            except _SetChanged:
+                continue  # re-read and retry
             self.wait_insync(client, response["ChangeInfo"], what=f"{action} TXT at {name}")
-            if (value in set(_values_of(_txt_set(client, zone_id, name)))) == add:
+            # Read back: cheap, and it also catches servers laxer than Route53 itself.
+            if (value in _values_of(_txt_set(client, zone_id, name))) == add:
                 return
         raise DNSUpdateError(
             f"{action} TXT at {name}: the record set kept changing; gave up after"
@@ -161,16 +168,22 @@ def _new_client(service: str, *, region: str, endpoint_url: str | None, **keys: 
 
 @dataclass(frozen=True)
 class _TxtSet:
+    """A TXT record set as Route53 holds it: `records` are the raw (quoted) values."""
+
     ttl: int
-    values: tuple[str, ...]
+    records: tuple[str, ...]
     name: str
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(_unquote(r) for r in self.records)
 
     def as_aws(self) -> dict[str, Any]:
         return {
             "Name": self.name,
             "Type": "TXT",
             "TTL": self.ttl,
-            "ResourceRecords": [{"Value": _quote(v)} for v in self.values],
+            "ResourceRecords": [{"Value": r} for r in self.records],
         }
 
 
@@ -187,7 +200,7 @@ def _txt_set(client: Any, zone_id: str, name: str) -> _TxtSet | None:
         if _absolute(record_set["Name"]) == name and record_set["Type"] == "TXT":
             return _TxtSet(
                 ttl=int(record_set.get("TTL", TTL)),
-                values=tuple(_unquote(r["Value"]) for r in record_set.get("ResourceRecords", [])),
+                records=tuple(r["Value"] for r in record_set.get("ResourceRecords", [])),
                 name=record_set["Name"],
             )
     return None
@@ -197,8 +210,12 @@ def _values_of(txt_set: _TxtSet | None) -> tuple[str, ...]:
     return txt_set.values if txt_set else ()
 
 
-def _record_set(name: str, values: set[str]) -> dict[str, Any]:
-    return _TxtSet(ttl=TTL, values=tuple(sorted(values)), name=name).as_aws()
+def _record_set(name: str, records: tuple[str, ...]) -> dict[str, Any]:
+    return _TxtSet(ttl=TTL, records=records, name=name).as_aws()
+
+
+class _SetChanged(DNSUpdateError):
+    """The batch's DELETE/CREATE no longer matched: another writer moved first."""
 
 
 def _call(method: Callable[..., Any], what: str, **kwargs: Any) -> Any:
@@ -214,7 +231,8 @@ def _call(method: Callable[..., Any], what: str, **kwargs: Any) -> Any:
         details = error.response.get("Error", {})
         code = details.get("Code", "Unknown")
         message = details.get("Message", "")
-        raise DNSUpdateError(f"{what}: {code}: {message}".rstrip(": ")) from None
+        failure = _SetChanged if code == "InvalidChangeBatch" else DNSUpdateError
+        raise failure(f"{what}: {code}: {message}".rstrip(": ")) from None
     except botocore.exceptions.BotoCoreError as error:
         raise DNSUpdateError(f"{what}: {type(error).__name__}") from None
 

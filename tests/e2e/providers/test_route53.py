@@ -88,3 +88,4 @@ def test_values_share_one_record_set_and_cleanup_works_from_stored_fields(
     assert moto.txt(fqdn) == {"theirs"}
     fresh.cleanup(fqdn=fqdn, zone=zone, value="theirs")
     assert moto.txt(fqdn) == set()
+
