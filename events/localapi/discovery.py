@@ -89,3 +89,80 @@ def api_resource_list(registry: Registry, group: str, version: str) -> dict[str,
         "groupVersion": f"{group}/{version}" if group else version,
         "resources": [entry for rt in types for entry in _resource_entries(rt)],
     }
+
+
+AGGREGATED_MEDIA_TYPE: Final = (
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+)
+
+
+def wants_aggregated(accept: str) -> bool:
+    """Whether the Accept header asks for apidiscovery.k8s.io/v2 (what kubectl tries first)."""
+    for part in accept.split(","):
+        params = dict(
+            (p.split("=", 1)[0].strip(), p.split("=", 1)[-1].strip())
+            for p in part.split(";")[1:]
+            if "=" in p
+        )
+        if params.get("g") == "apidiscovery.k8s.io" and params.get("v") == "v2":
+            return params.get("as") == "APIGroupDiscoveryList"
+    return False
+
+
+def _aggregated_resource(rt: ResourceType) -> dict[str, Any]:
+    kind = {"group": rt.group, "version": rt.version, "kind": rt.kind}
+    entry: dict[str, Any] = {
+        "resource": rt.plural,
+        "responseKind": kind,
+        "scope": "Namespaced" if rt.namespaced else "Cluster",
+        "singularResource": rt.singular,
+        "verbs": list(ALL_VERBS),
+    }
+    if rt.short_names:
+        entry["shortNames"] = list(rt.short_names)
+    if rt.categories:
+        entry["categories"] = list(rt.categories)
+    if rt.status_subresource:
+        entry["subresources"] = [
+            {"subresource": "status", "responseKind": kind, "verbs": list(STATUS_VERBS)}
+        ]
+    return entry
+
+
+def _aggregated_group(registry: Registry, group: str, versions: list[str]) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"creationTimestamp": None}
+    if group:
+        metadata["name"] = group
+    return {
+        "metadata": metadata,
+        "versions": [
+            {
+                "version": version,
+                "resources": [
+                    _aggregated_resource(rt)
+                    for rt in sorted(
+                        registry.in_group_version(group, version), key=lambda rt: rt.plural
+                    )
+                ],
+                "freshness": "Current",
+            }
+            for version in versions
+        ],
+    }
+
+
+def aggregated(registry: Registry, *, legacy: bool) -> dict[str, Any]:
+    """APIGroupDiscoveryList for /api (legacy=True: the core group) or /apis."""
+    if legacy:
+        items = [_aggregated_group(registry, "", ["v1"])]
+    else:
+        items = [
+            _aggregated_group(registry, group, versions)
+            for group, versions in registry.group_versions().items()
+        ]
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": items,
+    }

@@ -165,14 +165,19 @@ class Routes:
             return json_response(discovery.VERSION_INFO)
         if head == "openapi":
             return self._openapi(request, segments)
+        aggregated = discovery.wants_aggregated(request.headers.get("Accept", ""))
         if head == "api":
             if len(segments) == 1:
+                if aggregated:
+                    return self._aggregated(legacy=True)
                 return json_response(discovery.api_versions(self.server_address))
             if segments[1] != "v1":
                 raise errors.page_not_found()
             group, version, rest = "", "v1", segments[2:]
         elif head == "apis":
             if len(segments) == 1:
+                if aggregated:
+                    return self._aggregated(legacy=False)
                 return json_response(discovery.api_group_list(self.registry))
             if len(segments) == 2:
                 doc = discovery.api_group(self.registry, segments[1])
@@ -199,6 +204,12 @@ class Routes:
             name=target.name,
         )
         return await self._serve(request, verb, target)
+
+    def _aggregated(self, *, legacy: bool) -> web.Response:
+        body = _dumps(discovery.aggregated(self.registry, legacy=legacy))
+        response = web.Response(body=body)
+        response.headers["Content-Type"] = discovery.AGGREGATED_MEDIA_TYPE
+        return response
 
     def _target(self, group: str, version: str, rest: list[str]) -> Target:
         if len(rest) >= 3 and rest[0] == "namespaces":

@@ -288,3 +288,26 @@ def test_every_served_crd_version_sees_the_same_objects(bare: Local) -> None:
     assert new["apiVersion"] == "example.com/v1"
     listed = bare.http.get(bare.url("/apis/example.com/v1/namespaces/default/gadgets")).json()
     assert [item["apiVersion"] for item in listed["items"]] == ["example.com/v1"]
+
+
+def test_aggregated_discovery_is_served_when_asked_for(local: Local) -> None:
+    accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+    response = local.http.get(local.url("/apis"), headers={"Accept": accept})
+    assert response.headers["Content-Type"] == (
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    )
+    groups = {item["metadata"]["name"]: item for item in response.json()["items"]}
+    (version,) = groups["cert-manager.io"]["versions"]
+    certs = next(r for r in version["resources"] if r["resource"] == "certificates")
+    assert certs["responseKind"] == {
+        "group": "cert-manager.io",
+        "version": "v1",
+        "kind": "Certificate",
+    }
+    assert certs["scope"] == "Namespaced" and certs["shortNames"] == ["cert", "certs"]
+    assert certs["subresources"][0]["subresource"] == "status"
+    core = local.http.get(local.url("/api"), headers={"Accept": accept}).json()
+    resources = {r["resource"] for r in core["items"][0]["versions"][0]["resources"]}
+    assert {"secrets", "configmaps", "namespaces", "events"} <= resources
+    legacy = local.http.get(local.url("/apis")).json()
+    assert legacy["kind"] == "APIGroupList"
