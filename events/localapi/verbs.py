@@ -37,6 +37,8 @@ CR_PATCH_TYPES: Final = (JSON_PATCH, MERGE_PATCH, APPLY_PATCH)
 
 _SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+# kube-apiserver's NamespaceLifecycle admission refuses to delete these.
+PROTECTED_NAMESPACES: Final = frozenset({"default", "kube-system", "kube-public"})
 _NAME_SUFFIX_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"  # as apiserver's generateName
 # Metadata a client cannot set or change through create/update.
 _SYSTEM_META: Final = (
@@ -396,6 +398,8 @@ class Verbs:
         elif options.propagation == "Orphan" and ORPHAN not in finalizers:
             finalizers.append(ORPHAN)
         if rt.key == NAMESPACES.key:
+            if name in PROTECTED_NAMESPACES:
+                raise errors.forbidden(rt.qualified, name, "this namespace may not be deleted")
             return self._delete_namespace(existing, finalizers, dry_run=options.dry_run), False
         if not finalizers:
             if options.dry_run:

@@ -182,3 +182,11 @@ def test_deletecollection_deletes_what_the_selector_matches(local: Local, namesp
     assert response.status_code == 200
     left = [i["metadata"]["name"] for i in local.http.get(url).json()["items"]]
     assert left == ["c"]
+
+
+def test_system_namespaces_cannot_be_deleted(local: Local) -> None:
+    response = local.http.delete(local.url("/api/v1/namespaces/kube-system"))
+    assert response.status_code == 403
+    assert response.json()["message"] == (
+        'namespaces "kube-system" is forbidden: this namespace may not be deleted'
+    )
