@@ -1,0 +1,144 @@
+"""Least privilege, checked against what the functions really do.
+
+The integration suite is run once more with the api_calls plugin, which records the
+API calls each function makes (deliveries there are synchronous: the local API's
+request log between a delivery's start and end is that function's). Each function's
+ClusterRole in infra/rbac must allow every one of those calls and grant nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from events.routes import WATCHED
+from tests.conftest import REPO
+from tests.integration.deploy.api_calls import OUT_ENV, ApiCall, Recording
+from tests.integration.deploy.manifests import Obj, render
+
+pytestmark = pytest.mark.integration
+
+Grant = tuple[str, str, str]  # (apiGroup, resource[/subresource], verb)
+
+# The functions infra/rbac has a ServiceAccount and ClusterRole for.
+FUNCTIONS = (
+    "on-certificate-created",
+    "on-issuer-changed",
+    "on-expiry-tick",
+    "on-challenge-ready",
+    "on-ingress-changed",
+)
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Recording:
+    out = tmp_path_factory.mktemp("rbac") / "calls.json"
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}  # the local API's log
+    env[OUT_ENV] = str(out)
+    here = Path(__file__).parent.relative_to(REPO)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/integration",
+            "-p",
+            "tests.integration.deploy.api_calls",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--ignore=tests/integration/localapi",
+            f"--ignore-glob={here}/test_*.py",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    # A failing test stops short of calls it would have made: the derivation would be
+    # incomplete, so that is a failure here too.
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    recorded: Recording = json.loads(out.read_text())
+    return recorded
+
+
+def _grants(role: Obj) -> set[Grant]:
+    return {
+        (group, resource, verb)
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
+def _needed(calls: Iterable[ApiCall]) -> set[Grant]:
+    return {(c["group"], c["resource"], c["verb"]) for c in calls}
+
+
+@pytest.fixture(scope="module")
+def roles() -> dict[str, set[Grant]]:
+    """ServiceAccount name -> what its bound ClusterRoles grant, as rendered."""
+    objects = render("rbac")
+    by_name = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ClusterRole"}
+    granted: dict[str, set[Grant]] = {}
+    for binding in (o for o in objects if o["kind"] == "ClusterRoleBinding"):
+        for subject in binding["subjects"]:
+            role = by_name[binding["roleRef"]["name"]]
+            granted.setdefault(subject["name"], set()).update(_grants(role))
+    return granted
+
+
+def _target_of(function: str) -> str:
+    module = function.replace("-", "_")
+    return f"functions.{module}:{module}"
+
+
+def test_every_function_has_its_own_service_account_and_role(
+    roles: dict[str, set[Grant]],
+) -> None:
+    assert set(roles) == {f"certainly-{f}" for f in FUNCTIONS}
+    for grants in roles.values():
+        assert all("*" not in grant for grant in grants), "no wildcards"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_role_grants_exactly_the_calls_the_function_makes(
+    recording: Recording, roles: dict[str, set[Grant]], function: str
+) -> None:
+    target = _target_of(function)
+    if not recording["deliveries"].get(target):
+        pytest.skip(f"the integration suite delivers nothing to {function}: role unverified")
+    needed = _needed(recording["calls"].get(target, []))
+    granted = roles[f"certainly-{function}"]
+    assert sorted(needed - granted) == [], "calls RBAC would forbid"
+    assert sorted(granted - needed) == [], "grants never used"
+
+
+def test_watcher_role_lists_and_watches_exactly_the_watched_kinds() -> None:
+    (role,) = [
+        o
+        for o in render("rbac/roles")
+        if o["kind"] == "ClusterRole" and o["metadata"]["name"] == "certainly:watcher"
+    ]
+    expected = {(r.group, r.plural, verb) for r, _ in WATCHED for verb in ("list", "watch")}
+    assert _grants(role) == expected
+
+
+def test_recording_attributes_calls_to_the_function_that_made_them(
+    recording: Recording,
+) -> None:
+    # The plugin itself must be able to tell functions apart, or the checks above
+    # would pass vacuously: the tick lists Orders, a Certificate event never does.
+    tick = _needed(recording["calls"]["functions.on_expiry_tick:on_expiry_tick"])
+    created = _needed(recording["calls"]["functions.on_certificate_created:on_certificate_created"])
+    assert ("acme.cert-manager.io", "orders", "list") in tick
+    assert ("acme.cert-manager.io", "orders", "list") not in created
