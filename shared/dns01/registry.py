@@ -10,10 +10,10 @@ allowed: only for a ClusterIssuer, as in cert-manager.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from shared.dns01 import acmedns, clouddns, cloudflare, route53, webhook
 from shared.dns01.base import DNS01Provider
 from shared.dns01.credentials import ScopedCredentials, SecretReader
 from shared.dns01.errors import ProviderConfigError
@@ -50,13 +50,24 @@ def _rfc2136(spec: Mapping[str, Any], read_secret: SecretReader) -> DNS01Provide
     )
 
 
+def _lazy(module: str) -> ProviderFactory:
+    """`shared.dns01.<module>.from_spec`, imported when a solver first names it, so a
+    cold start does not pay for cloud SDKs (boto3, google-cloud-dns) it never uses."""
+
+    def factory(spec: Mapping[str, Any], read_secret: SecretReader) -> DNS01Provider:
+        loaded = importlib.import_module(f"shared.dns01.{module}")
+        return cast(ProviderFactory, loaded.from_spec)(spec, read_secret)
+
+    return factory
+
+
 PROVIDERS: Final[Mapping[str, ProviderFactory]] = {
-    "acmeDNS": acmedns.from_spec,
-    "cloudDNS": clouddns.from_spec,
-    "cloudflare": cloudflare.from_spec,
+    "acmeDNS": _lazy("acmedns"),
+    "cloudDNS": _lazy("clouddns"),
+    "cloudflare": _lazy("cloudflare"),
     "rfc2136": _rfc2136,
-    "route53": route53.from_spec,
-    "webhook": webhook.from_spec,
+    "route53": _lazy("route53"),
+    "webhook": _lazy("webhook"),
 }
 
 
