@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 from collections.abc import Callable
@@ -17,6 +15,7 @@ from aiohttp import web
 from events.localapi import discovery, errors, filters, openapi_docs, protobuf, tables
 from events.localapi.errors import APIError
 from events.localapi.filters import Filter
+from events.localapi.paging import Pager
 from events.localapi.requestlog import RequestLog, RequestRecord
 from events.localapi.resources import Registry, ResourceType, in_version
 from events.localapi.store import Obj, Store
@@ -70,20 +69,6 @@ def _strip_type(rt: ResourceType, obj: Obj) -> Obj:
     return {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
 
 
-def _encode_continue(rv: int, namespace: str, name: str) -> str:
-    raw = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": f"{namespace}/{name}\x00"})
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_continue(token: str) -> tuple[int, tuple[str, str]]:
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        namespace, _, name = str(raw["start"]).rstrip("\x00").partition("/")
-        return int(raw["rv"]), (namespace, name)
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise errors.bad_request(f"continue key is not valid: {exc}") from exc
-
-
 class Routes:
     def __init__(
         self,
@@ -103,6 +88,7 @@ class Routes:
         self.token = token
         self.clock = clock
         self.server_address = ""
+        self.pager = Pager()
         self.watches = Watches(
             store=store, clock=clock, encode=_dumps, bookmark_interval=bookmark_interval
         )
@@ -433,24 +419,18 @@ class Routes:
     def _list(self, request: web.Request, rt: ResourceType, namespace: str) -> web.Response:
         query = request.query
         matches = self._filter(request, rt, namespace)
-        list_rv = self.store.rv
-        items = self.store.items(rt.key, namespace)
-        token = query.get("continue", "")
-        if token:
-            list_rv, start = _decode_continue(token)
-            items = [
-                o
-                for o in items
-                if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > start
-            ]
-        selected = [o for o in items if matches(o)]
-        meta: dict[str, Any] = {"resourceVersion": str(list_rv)}
-        limit = int(query.get("limit", "0") or 0)
-        if limit > 0 and len(selected) > limit:
-            last = selected[limit - 1]["metadata"]
-            meta["continue"] = _encode_continue(list_rv, last.get("namespace", ""), last["name"])
-            meta["remainingItemCount"] = len(selected) - limit
-            selected = selected[:limit]
+        page = self.pager.page(
+            select=lambda: [o for o in self.store.items(rt.key, namespace) if matches(o)],
+            current_rv=self.store.rv,
+            oldest_rv=self.store.oldest_rv,
+            limit=int(query.get("limit", "0") or 0),
+            token=query.get("continue", ""),
+        )
+        selected = page.items
+        meta: dict[str, Any] = {"resourceVersion": str(page.resource_version)}
+        if page.continue_token:
+            meta["continue"] = page.continue_token
+            meta["remainingItemCount"] = page.remaining
         accept = request.headers.get("Accept", "")
         if "as=" in accept:
             if _wants(accept, "Table"):

@@ -98,6 +98,11 @@ class Store:
         last = {**old, "metadata": {**old["metadata"], "resourceVersion": str(rv)}}
         return self._record(WatchEvent(rv, resource, "DELETED", last, old))
 
+    @property
+    def oldest_rv(self) -> int:
+        """The oldest resourceVersion a watch or a list continuation can start from."""
+        return self._dropped_up_to
+
     def forget_history_before(self, rv: int) -> None:
         """Changes up to rv happened in an earlier run: watches from before it get 410."""
         self._dropped_up_to = max(self._dropped_up_to, rv)

@@ -382,3 +382,16 @@ def test_events_are_one_store_seen_through_both_event_apis(local: Local, namespa
     assert [e["metadata"]["name"] for e in selected["items"]] == ["e1"]
     listed = local.http.get(new_api).json()["items"]
     assert [e["regarding"]["name"] for e in listed] == ["c"]
+
+
+def test_pages_show_the_list_as_it_was_at_the_first_page(local: Local, namespace: str) -> None:
+    url = local.url(f"/api/v1/namespaces/{namespace}/configmaps")
+    for name in ("a", "b", "c", "d"):
+        local.http.post(url, json={"metadata": {"name": name}})
+    first = local.http.get(url, params={"limit": "2"}).json()
+    local.http.delete(f"{url}/d")
+    local.http.post(url, json={"metadata": {"name": "e"}})
+    rest = local.http.get(url, params={"limit": "5", "continue": first["metadata"]["continue"]})
+    assert [i["metadata"]["name"] for i in rest.json()["items"]] == ["c", "d"]
+    assert rest.json()["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+    assert "continue" not in rest.json()["metadata"]

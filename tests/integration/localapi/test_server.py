@@ -311,3 +311,30 @@ def test_aggregated_discovery_is_served_when_asked_for(local: Local) -> None:
     assert {"secrets", "configmaps", "namespaces", "events"} <= resources
     legacy = local.http.get(local.url("/apis")).json()
     assert legacy["kind"] == "APIGroupList"
+
+
+def test_continue_token_from_before_a_restart_is_410_expired(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    first = LocalAPI(state_file=state)
+    first.start()
+    try:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {first.token}"
+        url = first.url + "/api/v1/namespaces/default/configmaps"
+        for name in ("a", "b", "c"):
+            session.post(url, json={"metadata": {"name": name}})
+        token = session.get(url, params={"limit": "1"}).json()["metadata"]["continue"]
+        session.post(url, json={"metadata": {"name": "d"}})
+    finally:
+        first.stop()
+    second = LocalAPI(state_file=state)
+    second.start()
+    try:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {second.token}"
+        url = second.url + "/api/v1/namespaces/default/configmaps"
+        response = session.get(url, params={"limit": "1", "continue": token})
+        assert response.status_code == 410
+        assert response.json()["reason"] == "Expired"
+    finally:
+        second.stop()
