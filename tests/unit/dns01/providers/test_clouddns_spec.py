@@ -48,15 +48,14 @@ def test_a_service_account_key_is_read_by_reference_and_kept_out_of_repr() -> No
         json.dumps(KEY),
     )
     assert (provider.project, provider.hosted_zone_name) == ("p", "example-com")
-    assert provider.service_account is not None
-    assert provider.service_account["client_email"] == KEY["client_email"]
+    assert provider.credentials.service_account_email == KEY["client_email"]
     assert "PRIVATE KEY" not in repr(provider)
 
 
 def test_ambient_credentials_are_for_cluster_issuers_only() -> None:
     with pytest.raises(ProviderConfigError, match="only used for ClusterIssuers"):
         build({"project": "p"})
-    assert build({"project": "p"}, ambient=True).service_account is None
+    assert build({"project": "p"}, ambient=True).credentials is None
 
 
 @pytest.mark.parametrize(
