@@ -7,7 +7,6 @@ mutated; objects taken from the store are shared and never mutated (copy first).
 from __future__ import annotations
 
 import copy
-import re
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
@@ -35,8 +34,6 @@ APPLY_PATCH: Final = "application/apply-patch+yaml"
 CR_PATCH_TYPES: Final = (JSON_PATCH, MERGE_PATCH, APPLY_PATCH)
 
 
-_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 # kube-apiserver's NamespaceLifecycle admission refuses to delete these.
 PROTECTED_NAMESPACES: Final = frozenset({"default", "kube-system", "kube-public"})
 _NAME_SUFFIX_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"  # as apiserver's generateName
@@ -536,28 +533,9 @@ class Verbs:
         return body
 
     def _validate_name(self, rt: ResourceType, name: str) -> None:
-        if rt.key == NAMESPACES.key:
-            ok = len(name) <= 63 and _LABEL.fullmatch(name) is not None
-            rule = (
-                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
-                "or '-', and must start and end with an alphanumeric character "
-                "(e.g. 'my-name',  or '123-abc', regex used for validation is "
-                "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-            )
-        else:
-            ok = len(name) <= 253 and _SUBDOMAIN.fullmatch(name) is not None
-            rule = (
-                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                "characters, '-' or '.', and must start and end with an alphanumeric character "
-                "(e.g. 'example.com', regex used for validation is "
-                "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-            )
-        if not ok:
-            raise errors.invalid(
-                rt.qualified,
-                name,
-                [cause("FieldValueInvalid", "metadata.name", f'Invalid value: "{name}": {rule}')],
-            )
+        problems = validation.name_errors(name, label=rt.key == NAMESPACES.key)
+        if problems:
+            raise errors.invalid(rt.qualified, name, problems)
 
     def _validate_schema(self, rt: ResourceType, obj: Obj, *, part: str = "all") -> None:
         """Prune, default and validate against the CRD schema, in place.
@@ -661,4 +639,4 @@ def _pruned_paths(before: Any, after: Any, path: str) -> list[str]:
     return []
 
 
-__all__ = ["APIError", "DeleteOptions", "Verbs", "timestamp"]
+__all__ = ["APPLY_PATCH", "APIError", "DeleteOptions", "Verbs", "timestamp"]

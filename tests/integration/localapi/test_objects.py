@@ -395,3 +395,17 @@ def test_pages_show_the_list_as_it_was_at_the_first_page(local: Local, namespace
     assert [i["metadata"]["name"] for i in rest.json()["items"]] == ["c", "d"]
     assert rest.json()["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
     assert "continue" not in rest.json()["metadata"]
+
+
+def test_names_are_validated_as_kube_does(local: Local, namespace: str) -> None:
+    bad = local.http.post(
+        local.url(f"/api/v1/namespaces/{namespace}/secrets"), json=secret("Not_A_Name")
+    )
+    assert bad.status_code == 422
+    assert bad.json()["message"].startswith(
+        'Secret "Not_A_Name" is invalid: metadata.name: Invalid value: "Not_A_Name": '
+        "a lowercase RFC 1123 subdomain must consist of"
+    )
+    dotted = local.http.post(local.url("/api/v1/namespaces"), json={"metadata": {"name": "a.b"}})
+    assert dotted.status_code == 422
+    assert "a lowercase RFC 1123 label" in dotted.json()["message"]
