@@ -277,6 +277,9 @@ class Verbs:
                 force=force,
                 dry_run=dry_run,
             )
+        accepted = CR_PATCH_TYPES if rt.custom else (*CR_PATCH_TYPES, STRATEGIC_PATCH)
+        if content_type not in accepted:
+            raise errors.unsupported_media_type(accepted)
         existing = self.get(rt, namespace, name)
         current = copy.deepcopy(in_version(rt, existing))  # patches speak the URL's version
         try:
@@ -288,16 +291,10 @@ class Verbs:
                 if not isinstance(patch, list):
                     raise errors.bad_request("json patch must be a JSON array of operations")
                 patched = patching.json_patch(current, patch)
-            elif content_type == STRATEGIC_PATCH:
-                if rt.custom:
-                    raise errors.unsupported_media_type(CR_PATCH_TYPES)
+            else:
                 if not isinstance(patch, dict):
                     raise errors.bad_request("strategic merge patch must be a JSON object")
                 patched = patching.strategic_merge_patch(current, patch, kind=rt.kind)
-            else:
-                raise errors.unsupported_media_type(
-                    CR_PATCH_TYPES if rt.custom else (*CR_PATCH_TYPES, STRATEGIC_PATCH)
-                )
         except patching.PatchError as exc:
             raise errors.APIError(422, "Invalid", str(exc)) from exc
         if not isinstance(patched, dict):
