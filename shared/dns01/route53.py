@@ -44,18 +44,18 @@ class Route53Provider:
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
 
     def present(self, *, fqdn: str, zone: str, value: str) -> None:
-        self._change(fqdn=fqdn, value=value, add=True)
+        self._change(fqdn=fqdn, zone=zone, value=value, add=True)
 
     def cleanup(self, *, fqdn: str, zone: str, value: str) -> None:
-        self._change(fqdn=fqdn, value=value, add=False)
+        self._change(fqdn=fqdn, zone=zone, value=value, add=False)
 
     # -- record sets -----------------------------------------------------------------
 
-    def _change(self, *, fqdn: str, value: str, add: bool) -> None:
+    def _change(self, *, fqdn: str, zone: str, value: str, add: bool) -> None:
         name = _absolute(fqdn)
         action = "adding" if add else "removing"
         client = self._client()
-        zone_id = self._zone_id(client, name)
+        zone_id = self._zone_id(client, name, zone=zone)
         for _ in range(CHANGE_ATTEMPTS):
             current = _txt_set(client, zone_id, name)
             records = current.records if current else ()
@@ -104,22 +104,23 @@ class Route53Provider:
             self.sleep(self.poll_interval)
             info = _call(client.get_change, what, Id=info["Id"])["ChangeInfo"]
 
-    def _zone_id(self, client: Any, name: str) -> str:
+    def _zone_id(self, client: Any, name: str, *, zone: str) -> str:
+        """hostedZoneID, else the public hosted zone named `zone` (found through DNS by the
+        caller), else the closest public hosted zone walking up from `name`."""
         if self.hosted_zone_id:
             return self.hosted_zone_id.removeprefix("/hostedzone/")
         labels = name.rstrip(".").split(".")
-        # Longest suffix first, so a delegated sub-zone wins over its parent.
-        for start in range(len(labels)):
-            candidate = ".".join(labels[start:]) + "."
+        walk = [".".join(labels[start:]) + "." for start in range(len(labels))]
+        for candidate in dict.fromkeys(([_absolute(zone)] if zone else []) + walk):
             listing = _call(
                 client.list_hosted_zones_by_name,
                 f"looking up the hosted zone for {name}",
                 DNSName=candidate,
                 MaxItems="10",
             )
-            for zone in listing.get("HostedZones", []):
-                if zone["Name"] == candidate and not zone.get("Config", {}).get("PrivateZone"):
-                    return str(zone["Id"]).removeprefix("/hostedzone/")
+            for hosted in listing.get("HostedZones", []):
+                if hosted["Name"] == candidate and not hosted.get("Config", {}).get("PrivateZone"):
+                    return str(hosted["Id"]).removeprefix("/hostedzone/")
         raise DNSUpdateError(f"no public Route53 hosted zone holds {name}; set hostedZoneID")
 
     # -- session ---------------------------------------------------------------------
