@@ -243,30 +243,7 @@ class Routes:
 
     async def _serve(self, request: web.Request, verb: str, target: Target) -> web.StreamResponse:
         query = request.query
-        validation = query.get("fieldValidation") or "Warn"
-        if validation not in ("Ignore", "Warn", "Strict"):
-            raise errors.bad_request(
-                f"fieldValidation parameter unsupported: {validation}. "
-                "Only Ignore, Warn, and Strict are supported"
-            )
-        self.verbs.field_validation = validation
-        self.verbs.warnings = []
-        response = await self._serve_verb(request, verb, target)
-        if not response.prepared:
-            for warning in self.verbs.warnings:
-                response.headers.add("Warning", f"299 - {json.dumps(warning)}")
-        return response
-
-    async def _serve_verb(
-        self, request: web.Request, verb: str, target: Target
-    ) -> web.StreamResponse:
-        rt, namespace, name = target.rt, target.namespace, target.name
-        query = request.query
-        dry_run = query.get("dryRun") == "All"
-        if verb == "get":
-            return self._render(request, rt, self.verbs.get(rt, namespace, name))
-        if verb == "list":
-            return self._list(request, rt, namespace)
+        rt, namespace = target.rt, target.namespace
         if verb == "watch":
             return await self.watches.serve(
                 request,
@@ -281,25 +258,57 @@ class Routes:
                     include_object=query.get("includeObject", "Metadata"),
                 ),
             )
+        validation = query.get("fieldValidation") or "Warn"
+        if validation not in ("Ignore", "Warn", "Strict"):
+            raise errors.bad_request(
+                f"fieldValidation parameter unsupported: {validation}. "
+                "Only Ignore, Warn, and Strict are supported"
+            )
+        body: Any = None
+        options = DeleteOptions()
+        if verb in ("create", "update", "patch"):
+            apply = verb == "patch" and request.content_type == APPLY_PATCH
+            body = await self._body(request, yaml_ok=apply)
+        elif verb in ("delete", "deletecollection"):
+            options = await self._delete_options(request)
+        # Nothing awaits from here on, so the per-request settings on verbs stay ours.
+        self.verbs.field_validation = validation
+        self.verbs.warnings = []
+        response = self._serve_now(request, verb, target, body, options)
+        for warning in self.verbs.warnings:
+            response.headers.add("Warning", f"299 - {json.dumps(warning)}")
+        return response
+
+    def _serve_now(
+        self,
+        request: web.Request,
+        verb: str,
+        target: Target,
+        body: Any,
+        options: DeleteOptions,
+    ) -> web.Response:
+        rt, namespace, name = target.rt, target.namespace, target.name
+        query = request.query
+        dry_run = query.get("dryRun") == "All"
+        if verb == "get":
+            return self._render(request, rt, self.verbs.get(rt, namespace, name))
+        if verb == "list":
+            return self._list(request, rt, namespace)
         if verb == "create":
-            obj = self.verbs.create(rt, namespace, await self._body(request), dry_run=dry_run)
+            obj = self.verbs.create(rt, namespace, body, dry_run=dry_run)
             return self._render(request, rt, obj, status=201)
+        existed = self.store.get(rt.key, namespace, name) is not None
         if verb == "update":
-            body = await self._body(request)
-            existed = self.store.get(rt.key, namespace, name) is not None
             obj = self.verbs.update(
                 rt, namespace, name, body, subresource=target.subresource, dry_run=dry_run
             )
             return self._render(request, rt, obj, status=200 if existed else 201)
         if verb == "patch":
-            content_type = request.content_type
-            body = await self._body(request, yaml_ok=content_type == APPLY_PATCH)
-            existed = self.verbs.store.get(rt.key, namespace, name) is not None
             obj = self.verbs.patch(
                 rt,
                 namespace,
                 name,
-                content_type,
+                request.content_type,
                 body,
                 subresource=target.subresource,
                 field_manager=query.get("fieldManager", ""),
@@ -308,7 +317,6 @@ class Routes:
             )
             return self._render(request, rt, obj, status=200 if existed else 201)
         if verb == "delete":
-            options = await self._delete_options(request)
             last, gone = self.verbs.delete(rt, namespace, name, options)
             if gone and not rt.return_deleted_object:
                 details: dict[str, Any] = {
@@ -329,12 +337,8 @@ class Routes:
                 )
             return self._render(request, rt, last)
         # deletecollection
-        options = await self._delete_options(request)
-        selected = [
-            o
-            for o in self.store.items(rt.key, namespace)
-            if self._filter(request, rt, namespace)(o)
-        ]
+        matches = self._filter(request, rt, namespace)
+        selected = [o for o in self.store.items(rt.key, namespace) if matches(o)]
         deleted = self.verbs.delete_collection(rt, namespace, selected, options)
         return json_response(
             {
