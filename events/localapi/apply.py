@@ -137,10 +137,8 @@ def merge_apply(
     stamp: str,
     subresource: str,
     what: Qualified,
-    kind: str,
 ) -> dict[str, Any]:
     """The object after applying `applied` as `manager`; raises 409 on conflicts."""
-    del kind  # lists are atomic for every kind in this simplified apply
     entries: list[dict[str, Any]] = copy.deepcopy(existing["metadata"].get("managedFields") or [])
     new_paths = field_paths(applied)
     mine_prev: set[Path] = set()

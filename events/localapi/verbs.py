@@ -351,7 +351,6 @@ class Verbs:
             stamp=stamp,
             subresource=subresource,
             what=rt.qualified,
-            kind=rt.kind,
         )
         return self.update(
             rt,

@@ -30,7 +30,6 @@ def apply(
         stamp="2026-01-01T00:00:00Z",
         subresource="",
         what=WHAT,
-        kind="Certificate",
     )
 
 
