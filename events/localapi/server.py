@@ -54,6 +54,7 @@ class LocalAPI:
         namespaces: Sequence[str] = DEFAULT_NAMESPACES,
         watch_history: int = 20000,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        bookmark_interval: float = 60.0,
     ) -> None:
         self.host = host
         self.token = token or secrets.token_urlsafe(32)
@@ -82,6 +83,7 @@ class LocalAPI:
             requests=self.requests,
             token=self.token,
             clock=clock,
+            bookmark_interval=bookmark_interval,
         )
         self._routes.server_address = f"{host}:{self.port}"
         self._save_pending: asyncio.TimerHandle | None = None

@@ -21,7 +21,9 @@ HISTORY = 20
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
     # A short history, so 410 Gone is reachable in a few writes.
-    yield from start_local(tmp_path_factory.mktemp("watch"), watch_history=HISTORY)
+    yield from start_local(
+        tmp_path_factory.mktemp("watch"), watch_history=HISTORY, bookmark_interval=0.05
+    )
 
 
 def configmaps(local: Local, namespace: str) -> str:
@@ -169,3 +171,16 @@ def test_too_old_resource_version_is_410_gone(local: Local, namespace: str) -> N
 def test_watch_needs_a_token(local: Local) -> None:
     response = requests.get(local.url("/api/v1/configmaps"), params={"watch": "1"}, timeout=5)
     assert response.status_code == 401
+
+
+def test_idle_watches_get_periodic_bookmarks(local: Local, namespace: str) -> None:
+    start = create(local, namespace, "quiet")["metadata"]["resourceVersion"]
+    events = read_events(
+        local,
+        configmaps(local, namespace),
+        {"resourceVersion": start, "allowWatchBookmarks": "true", "timeoutSeconds": "5"},
+        count=1,
+    )
+    assert events[0]["type"] == "BOOKMARK"
+    assert int(events[0]["object"]["metadata"]["resourceVersion"]) >= int(start)
+    assert events[0]["object"]["kind"] == "ConfigMap"
