@@ -338,3 +338,26 @@ def test_continue_token_from_before_a_restart_is_410_expired(tmp_path: Path) -> 
         assert response.json()["reason"] == "Expired"
     finally:
         second.stop()
+
+
+def test_state_file_is_written_while_running(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    api = LocalAPI(state_file=state)
+    api.start()
+    try:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {api.token}"
+        url = api.url + "/api/v1/namespaces/default/configmaps"
+        session.post(url, json={"metadata": {"name": "early"}})
+
+        def saved_names() -> set[str] | None:
+            if not state.exists():
+                return None
+            names = {
+                o["object"]["metadata"]["name"] for o in json.loads(state.read_text())["objects"]
+            }
+            return names if "early" in names else None
+
+        eventually(saved_names, what="debounced save")
+    finally:
+        api.stop()
