@@ -12,6 +12,12 @@ from typing import Any, Final
 
 from shared.kube.objects import name_of
 
+# On an Order that renews a certificate: the ARI identifier of the certificate it replaces.
+REPLACES_ANNOTATION: Final = "acme.certainly.dev/replaces"
+# On a valid Order: when the CA suggests renewing its certificate (ARI), and when to ask again.
+RENEWAL_TIME_ANNOTATION: Final = "acme.certainly.dev/ari-renewal-time"
+RENEWAL_CHECK_ANNOTATION: Final = "acme.certainly.dev/ari-next-check"
+
 MAX_NAME: Final = 52  # leaves room for the suffix a Challenge appends to an Order's name
 
 _FNV_OFFSET: Final = 0x811C9DC5

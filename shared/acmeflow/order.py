@@ -19,15 +19,16 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Final, TypeVar
 
 from acme import client as acme_client
 
 from shared.acme import orders as acme_orders
 from shared.acme.errors import PermanentAcmeError, TransientAcmeError, retrying
+from shared.acme.renewal_info import offers_renewal_info
 from shared.acmeflow import polling
-from shared.acmeflow.names import challenge_name
+from shared.acmeflow.names import REPLACES_ANNOTATION, challenge_name
 from shared.acmeflow.solvers import CHALLENGE_KINDS, DNS01, select_solver
 from shared.faults import checkpoint
 from shared.issuance import requests as cr
@@ -120,12 +121,20 @@ class _Run:
         if common_name and common_name not in identifiers:
             identifiers.append(common_name)
         identifiers.extend(spec.get("ipAddresses") or [])
-        created = acme_orders.new_order(
-            client=client,
-            identifiers=identifiers,
-            profile=spec.get("profile") or settings.profile,
-            replaces=meta(order).get("annotations", {}).get(REPLACES_ANNOTATION),
-        )
+        profile = spec.get("profile") or settings.profile
+        replaces = (meta(order).get("annotations") or {}).get(REPLACES_ANNOTATION)
+        created = None
+        if replaces and offers_renewal_info(client):
+            try:
+                created = acme_orders.new_order(
+                    client=client, identifiers=identifiers, profile=profile, replaces=replaces
+                )
+            except PermanentAcmeError as error:
+                # The CA will not link this order to the old certificate (replaced
+                # already, another account...): a plain order still renews it.
+                log.info("order without replaces: the CA refused it: %s", error)
+        if created is None:
+            created = acme_orders.new_order(client=client, identifiers=identifiers, profile=profile)
         authorizations = [
             acme_orders.get_authorization(client=client, url=url) for url in created.authorizations
         ]
@@ -270,10 +279,6 @@ class _Run:
         return f"order {state}: {reason}"
 
 
-# Set by the ACME issuer when the Order renews a certificate the CA can identify (ARI).
-REPLACES_ANNOTATION: Final = "acme.certainly.dev/replaces"
-
-
 def failure_reason(client: acme_client.ClientV2, order: acme_orders.OrderState) -> str:
     """The CA's reason an order is invalid: its failed authorization's problem, else its own."""
     for url in order.authorizations:
@@ -317,8 +322,3 @@ def owned_challenges(ctx: Context, order: Mapping[str, Any]) -> list[Obj]:
     return [
         c for c in items if any(o.get("uid") == uid for o in meta(c).get("ownerReferences") or [])
     ]
-
-
-def call_with_retries(call: Callable[[], T], ctx: Context) -> T:
-    with transient_as_retry_later():
-        return retrying(call, clock=ctx.clock.now)

@@ -1,11 +1,18 @@
-"""The tick's pass over unfinished Orders and Challenges: CA progress raises no Kubernetes event."""
+"""The tick's pass over ACME objects: CA progress and CA renewal advice raise no Kubernetes event.
+
+Unfinished Challenges and Orders are moved on; valid Orders have their certificate's
+renewal window (ARI) checked.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 
 from shared.acmeflow.challenge import reconcile_challenge
 from shared.acmeflow.order import FINAL_STATES, reconcile_order
+from shared.acmeflow.renewal import RENEWING, check_renewal
 from shared.kube.objects import name_of, namespace_of
 from shared.kube.resources import CHALLENGES, ORDERS
 from shared.runtime import Context
@@ -14,18 +21,35 @@ log = logging.getLogger(__name__)
 
 
 def sweep_acme(ctx: Context) -> list[str]:
-    """Unfinished Orders and Challenges, moved on: CA progress raises no Kubernetes event."""
+    """Reconcile what is unfinished; returns the objects acted on, for the report."""
     moved: list[str] = []
-    for resource, reconcile in ((CHALLENGES, reconcile_challenge), (ORDERS, reconcile_order)):
-        items, _ = ctx.kube.list(resource)
-        for item in items:
-            status = item.get("status") or {}
-            if status.get("state") in FINAL_STATES and not status.get("presented"):
-                continue
-            ref = f"{resource.kind}/{namespace_of(item)}/{name_of(item)}"
-            try:
-                reconcile(ctx, namespace=namespace_of(item), name=name_of(item))
-            except Exception:  # one bad object must not stop the sweep of the others
-                log.exception("sweep could not reconcile", extra={"object": ref})
-            moved.append(ref)
+    challenges, _ = ctx.kube.list(CHALLENGES)
+    for challenge in challenges:
+        status = challenge.get("status") or {}
+        if status.get("state") in FINAL_STATES and not status.get("presented"):
+            continue
+        ns, name = namespace_of(challenge), name_of(challenge)
+        _guarded(
+            f"Challenge/{ns}/{name}", partial(reconcile_challenge, ctx, namespace=ns, name=name)
+        )
+        moved.append(f"Challenge/{ns}/{name}")
+    orders, _ = ctx.kube.list(ORDERS)
+    for order in orders:
+        ns, name = namespace_of(order), name_of(order)
+        state = (order.get("status") or {}).get("state")
+        if state == "valid":
+            outcome = _guarded(f"Order/{ns}/{name}", partial(check_renewal, ctx, order))
+            if outcome == RENEWING:
+                moved.append(f"Order/{ns}/{name}")
+        elif state not in FINAL_STATES:
+            _guarded(f"Order/{ns}/{name}", partial(reconcile_order, ctx, namespace=ns, name=name))
+            moved.append(f"Order/{ns}/{name}")
     return moved
+
+
+def _guarded(ref: str, call: Callable[[], str]) -> str:
+    try:
+        return call()
+    except Exception:  # one bad object must not stop the sweep of the others
+        log.exception("sweep could not reconcile", extra={"object": ref})
+        return "failed"

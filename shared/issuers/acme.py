@@ -26,7 +26,9 @@ from shared.acme.account import (
 )
 from shared.acme.client import make_client
 from shared.acme.errors import AcmeError
-from shared.acmeflow.names import order_name
+from shared.acme.renewal_info import cert_id
+from shared.acmeflow.names import REPLACES_ANNOTATION, order_name
+from shared.issuance.names import request_name
 from shared.issuers.base import (
     Failed,
     Issued,
@@ -46,7 +48,7 @@ from shared.kube.objects import (
     owner_reference,
     secret_bytes,
 )
-from shared.kube.resources import ORDERS, SECRETS
+from shared.kube.resources import CERTIFICATE_REQUESTS, ORDERS, SECRETS
 from shared.pki.x509 import certificate_names
 
 DEFAULT_KEY: Final = "tls.key"
@@ -252,6 +254,12 @@ def build_order(scope: IssuerScope, request: SigningRequest, *, name: str) -> Ob
     profile = (scope.spec.get("acme") or {}).get("profile")
     if profile:
         spec["profile"] = profile
+    annotations = {
+        k: v for k, v in (meta(cr).get("annotations") or {}).items() if "cert-manager" in k
+    }
+    replaces = replaced_certificate_id(scope, cr)
+    if replaces:
+        annotations[REPLACES_ANNOTATION] = replaces
     return {
         "apiVersion": ORDERS.api_version,
         "kind": "Order",
@@ -259,13 +267,33 @@ def build_order(scope: IssuerScope, request: SigningRequest, *, name: str) -> Ob
             "name": name,
             "namespace": namespace_of(cr),
             "labels": dict(meta(cr).get("labels") or {}),
-            "annotations": {
-                k: v for k, v in (meta(cr).get("annotations") or {}).items() if "cert-manager" in k
-            },
+            "annotations": annotations,
             "ownerReferences": [owner_reference({"apiVersion": "cert-manager.io/v1", **cr})],
         },
         "spec": spec,
     }
+
+
+def replaced_certificate_id(scope: IssuerScope, request: Mapping[str, Any]) -> str | None:
+    """The ARI id of the certificate this request renews: the previous revision's, if known."""
+    annotations = meta(request).get("annotations") or {}
+    certificate = annotations.get("cert-manager.io/certificate-name")
+    try:
+        revision = int(annotations.get("cert-manager.io/certificate-revision") or 0)
+    except ValueError:
+        return None
+    if not certificate or revision < 2:
+        return None
+    previous = scope.kube.find(
+        CERTIFICATE_REQUESTS, namespace_of(request), request_name(certificate, revision - 1)
+    )
+    pem = (previous or {}).get("status", {}).get("certificate")
+    if not pem:
+        return None
+    try:
+        return cert_id(base64.b64decode(pem))
+    except (AcmeError, ValueError):
+        return None  # not a certificate the CA can identify (no AKI key id)
 
 
 def _registered(uri: str, email: str, key: AccountKey) -> Readiness:

@@ -1,0 +1,90 @@
+"""A small ARI endpoint in front of Pebble (whose Debian build has no renewalInfo).
+
+It serves Pebble's directory with `renewalInfo` added, pointing at itself, and answers
+`GET /renewal-info/<certID>` with the window the test sets; every other ACME URL in
+the directory is Pebble's own, so orders and accounts go to Pebble unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import requests
+
+from shared.kube.objects import format_time
+from tests.e2e.servers import LOOPBACK, Pebble
+
+RENEWAL_PATH = "/renewal-info/"
+
+
+class AriEndpoint:
+    def __init__(self, pebble: Pebble) -> None:
+        self.pebble = pebble
+        self.window: tuple[datetime, datetime] | None = None
+        self.retry_after_seconds = 3600
+        self.asked: list[str] = []  # certIDs, in order
+        self._server = ThreadingHTTPServer((LOOPBACK, 0), self._handler())
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host!s}:{port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def directory_url(self) -> str:
+        return f"{self.url}/directory"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def _directory(self) -> bytes:
+        response = requests.get(
+            self.pebble.directory_url, verify=str(self.pebble.ca_bundle_path), timeout=5
+        )
+        directory = response.json()
+        directory["renewalInfo"] = f"{self.url}{RENEWAL_PATH.rstrip('/')}"
+        return json.dumps(directory).encode()
+
+    def _renewal_info(self, cert_id: str) -> bytes | None:
+        if self.window is None:
+            return None
+        self.asked.append(cert_id)
+        start, end = self.window
+        body = {"suggestedWindow": {"start": format_time(start), "end": format_time(end)}}
+        return json.dumps(body).encode()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body: bytes | None = None
+                headers: dict[str, str] = {}
+                if self.path == "/directory":
+                    body = endpoint._directory()
+                elif self.path.startswith(RENEWAL_PATH):
+                    body = endpoint._renewal_info(self.path.removeprefix(RENEWAL_PATH))
+                    headers["Retry-After"] = str(endpoint.retry_after_seconds)
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                """Quiet."""
+
+        return Handler
