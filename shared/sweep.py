@@ -78,7 +78,7 @@ def sweep(ctx: Context) -> Report:
             continue
         ref = f"{namespace_of(cert)}/{name_of(cert)}"
         try:
-            reconcile_certificate(ctx, namespace=namespace_of(cert), name=name_of(cert))
+            reconcile_certificate(ctx, namespace=namespace_of(cert), name=name_of(cert), tidy=True)
         except Exception:  # one bad object must not stop the sweep of the others
             log.exception("sweep could not reconcile certificate", extra={"object": ref})
             report.failed.append(ref)

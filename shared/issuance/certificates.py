@@ -81,13 +81,20 @@ class RetryLater(Exception):
     """The object kept moving under us; the event should be delivered again."""
 
 
-def reconcile_certificate(ctx: Context, *, namespace: str, name: str) -> Obj | None:
-    """Bring one Certificate to where its spec says; returns it as last read (None: gone)."""
+def reconcile_certificate(
+    ctx: Context, *, namespace: str, name: str, tidy: bool = False
+) -> Obj | None:
+    """Bring one Certificate to where its spec says; returns it as last read (None: gone).
+
+    `tidy` also removes a temporary key Secret that no issuance uses: one is left only
+    when a run raced another, so runs that lost a race, and the sweep, look for it.
+    """
     for _ in range(CONFLICT_RETRIES):
-        run = _Run(ctx, namespace, name)
+        run = _Run(ctx, namespace, name, tidy=tidy)
         try:
             run.run()
         except (Conflict, AlreadyExists):
+            tidy = True
             continue  # someone else moved first: re-read and re-decide
         return run.cert
     raise RetryLater(f"certificate {namespace}/{name} kept changing; try again")
@@ -98,7 +105,9 @@ class _Run:
     ctx: Context
     namespace: str
     name: str
+    tidy: bool = False
     cert: Obj | None = None
+    key: PrivateKey | None = None
 
     # -- decide ----------------------------------------------------------------------
 
@@ -223,18 +232,19 @@ class _Run:
         request: Obj | None,
     ) -> None:
         try:
-            resolve(self.ctx, namespace=self.namespace, ref=_ref(spec))
+            resolved = resolve(self.ctx, namespace=self.namespace, ref=_ref(spec))
         except IssuerUnavailable as error:
             self._mark_issuing(cert, spec, trigger, waiting=error)
             return
         if request is None:
             key, key_secret = self._next_private_key(cert, spec, secret)
+            self.key = key  # the key Secret need not be read back to store the certificate
             checkpoint("key-persisted")
             request = self._create_request(
                 cert, spec=spec, key=key, key_secret=key_secret, revision=revision, trigger=trigger
             )
             checkpoint("request-created")
-        request = cr.sign(self.ctx, request)
+        request = cr.sign(self.ctx, request, resolved=resolved)
         checkpoint("request-signed")
         state = cr.state_of(request)
         if state == "issued":
@@ -408,6 +418,9 @@ class _Run:
         except InvalidCertificate:
             return None
 
+        if self.key is not None and public_keys_equal(self.key.public_key(), public):
+            return encode_private_key(self.key, encoding=spec.private_key.encoding)
+
         def candidates() -> Iterator[bytes | None]:
             key_secret = annotations_of(request).get(cr.PRIVATE_KEY_SECRET_NAME)
             if key_secret and key_secret != spec.secret_name:
@@ -536,7 +549,8 @@ class _Run:
         )
         if secret is not None and leaf is not None:
             self._refresh_secret(spec, secret)
-        self._drop_unused_next_key()
+        if self.tidy:
+            self._drop_unused_next_key()
         if status != (cert.get("status") or {}):
             self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
 

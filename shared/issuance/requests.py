@@ -8,7 +8,7 @@ from typing import Any, Final, Literal
 
 from shared.certificates.spec import CertificateSpec, format_duration, parse_duration
 from shared.issuers.base import Failed, Issued, Outcome, Pending, SigningRequest
-from shared.issuers.resolve import IssuerUnavailable, resolve
+from shared.issuers.resolve import IssuerUnavailable, ResolvedIssuer, resolve
 from shared.kube.errors import Conflict
 from shared.kube.objects import (
     annotations_of,
@@ -90,7 +90,7 @@ def decoded(request: Mapping[str, Any], field: str) -> bytes | None:
     return base64.b64decode(value) if value else None
 
 
-def sign(ctx: Context, request: Obj) -> Obj:
+def sign(ctx: Context, request: Obj, *, resolved: ResolvedIssuer | None = None) -> Obj:
     """Approve (for our own issuers) and sign a pending request; one status write at most.
 
     Returns the request as stored afterwards. A 409 means another invocation wrote
@@ -101,7 +101,7 @@ def sign(ctx: Context, request: Obj) -> Obj:
             return request
         status = dict(request.get("status") or {})
         now = ctx.clock.now()
-        outcome = _outcome(ctx, request)
+        outcome = _outcome(ctx, request, resolved)
         if not condition_is(status, "Approved"):
             set_condition(
                 status,
@@ -167,12 +167,16 @@ def sign(ctx: Context, request: Obj) -> Obj:
     return request
 
 
-def _outcome(ctx: Context, request: Mapping[str, Any]) -> Outcome:
+def _outcome(ctx: Context, request: Mapping[str, Any], resolved: ResolvedIssuer | None) -> Outcome:
+    """Sign with the request's issuer; `resolved` saves a lookup when the caller has it."""
     spec = request.get("spec") or {}
-    try:
-        resolved = resolve(ctx, namespace=namespace_of(request), ref=spec.get("issuerRef") or {})
-    except IssuerUnavailable as error:
-        return Pending(error.reason, error.message)
+    if resolved is None:
+        try:
+            resolved = resolve(
+                ctx, namespace=namespace_of(request), ref=spec.get("issuerRef") or {}
+            )
+        except IssuerUnavailable as error:
+            return Pending(error.reason, error.message)
     try:
         csr = load_csr(base64.b64decode(spec.get("request") or ""))
     except (InvalidCSR, ValueError) as error:
