@@ -3,9 +3,9 @@
 It serves from one asyncio loop (its own thread via start(), or the caller's
 via serve_until()), so the store needs no locks.
 
-Two listeners share one app: `url` (plain http, the bearer token required) and
-`tls_url`, which the kubeconfig names because client-go never sends
-credentials to a plain-http server.
+One port speaks plain http (`url`) and TLS (`tls_url`, what the kubeconfig
+names, because client-go never sends credentials to a plain-http server);
+the bearer token is required on both.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import yaml
 from aiohttp import web
 
 from events.localapi.crds import default_crd_dir, load_crds
+from events.localapi.listener import DualListener
 from events.localapi.persistence import State, StoredObject, read_state, write_state
 from events.localapi.requestlog import RequestLog
 from events.localapi.resources import CRD_RESOURCE, NAMESPACES, Registry
@@ -66,9 +67,6 @@ class LocalAPI:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]
-        self._tls_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._tls_socket.bind((host, 0))
-        self.tls_port: int = self._tls_socket.getsockname()[1]
         self._serving = make_serving_certificate(host)
         self._store = Store(history=watch_history)
         self._registry = Registry()
@@ -98,7 +96,7 @@ class LocalAPI:
 
     @property
     def tls_url(self) -> str:
-        return f"https://{self.host}:{self.tls_port}"
+        return f"https://{self.host}:{self.port}"
 
     @property
     def ca_pem(self) -> bytes:
@@ -136,7 +134,6 @@ class LocalAPI:
 
     def _close_sockets(self) -> None:
         self._socket.close()
-        self._tls_socket.close()
 
     def _run(self) -> None:
         try:
@@ -160,12 +157,16 @@ class LocalAPI:
         app.router.add_route("*", "/{tail:.*}", self._routes.handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        await web.SockSite(runner, self._socket).start()
-        await web.SockSite(runner, self._tls_socket, ssl_context=self._serving.context).start()
+        assert runner.server is not None  # set by setup()
+        listener = DualListener(
+            self._socket, protocol_factory=runner.server, ssl_context=self._serving.context
+        )
+        listener.start()
         self._ready.set()
         try:
             await stop.wait()
         finally:
+            listener.close()
             self._routes.watches.close_all()
             await runner.cleanup()
             if self._save_pending is not None:

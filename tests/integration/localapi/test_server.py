@@ -361,3 +361,26 @@ def test_state_file_is_written_while_running(tmp_path: Path) -> None:
         eventually(saved_names, what="debounced save")
     finally:
         api.stop()
+
+
+def test_one_port_serves_plain_http_and_tls(local: Local, tmp_path: Path) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    assert urlsplit(local.api.url).port == urlsplit(local.api.tls_url).port
+    ca = tmp_path / "ca.crt"
+    ca.write_bytes(local.api.ca_pem)
+    headers = {"Authorization": f"Bearer {local.api.token}"}
+    secure = requests.get(
+        local.api.tls_url + "/api/v1/namespaces", headers=headers, verify=str(ca), timeout=10
+    )
+    assert secure.status_code == 200
+    # A client that connects and leaves, or speaks nonsense TLS, harms nobody else.
+    host, port = urlsplit(local.api.url).hostname, urlsplit(local.api.url).port
+    assert host is not None and port is not None
+    with socket.create_connection((host, port)):
+        pass
+    with socket.create_connection((host, port)) as bad:
+        bad.sendall(b"\x16\x03\x01\x00\x05hello")
+    assert local.http.get(local.url("/api/v1/namespaces")).status_code == 200
+    assert requests.get(local.api.tls_url + "/version", verify=str(ca), timeout=10).ok
