@@ -24,7 +24,9 @@ from shared.dns01.errors import DNSUpdateError, ProviderConfigError
 
 PROVIDER: Final = "route53"
 TTL: Final = 10  # cert-manager's value: short, so a retried challenge is seen quickly
-DEFAULT_REGION: Final = "us-east-1"  # Route53 is global; signing still needs a region
+# Route53 is global, but signing (and STS for `role`) needs a region: the spec's, else
+# the SDK's own (AWS_REGION, config file), else this one.
+DEFAULT_REGION: Final = "us-east-1"
 ROLE_SESSION_NAME: Final = "cert-manager"
 INSYNC_TIMEOUT_SECONDS: Final = 120.0
 INSYNC_POLL_SECONDS: Final = 2.0
@@ -33,7 +35,7 @@ CHANGE_ATTEMPTS: Final = 5
 
 @dataclass(frozen=True)
 class Route53Provider:
-    region: str = DEFAULT_REGION
+    region: str = ""
     hosted_zone_id: str = ""  # empty: discovered by walking up the record name
     access_key_id: str = ""
     secret_access_key: str = field(default="", repr=False)
@@ -160,7 +162,7 @@ def _new_client(service: str, *, region: str, endpoint_url: str | None, **keys: 
             _SESSION.append(botocore.session.get_session())
         return _SESSION[0].create_client(
             service,
-            region_name=region or DEFAULT_REGION,
+            region_name=region or _SESSION[0].get_config_variable("region") or DEFAULT_REGION,
             endpoint_url=endpoint_url,
             config=_CONFIG,
             **keys,
@@ -280,7 +282,7 @@ def from_spec(spec: Mapping[str, Any], read_secret: SecretReader) -> Route53Prov
             " secretAccessKeySecretRef"
         )
     return Route53Provider(
-        region=opt(spec, "region", provider=PROVIDER) or DEFAULT_REGION,
+        region=opt(spec, "region", provider=PROVIDER),
         hosted_zone_id=opt(spec, "hostedZoneID", provider=PROVIDER),
         access_key_id=access_key_id,
         secret_access_key=secret_access_key,
