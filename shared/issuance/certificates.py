@@ -371,30 +371,12 @@ class _Run:
             with contextlib.suppress(NotFound):
                 self.ctx.kube.delete(SECRETS, self.namespace, key_secret)
         checkpoint("key-cleaned")
-        leaf = load_certificate_chain(chain_pem)[0]
-        now = self.ctx.clock.now()
         status: Obj = dict(cert.get("status") or {})
         status["revision"] = revision
-        status["notBefore"] = format_time(leaf.not_valid_before_utc)
-        status["notAfter"] = format_time(leaf.not_valid_after_utc)
-        status["renewalTime"] = format_time(
-            renewal_time(
-                not_before=leaf.not_valid_before_utc, not_after=leaf.not_valid_after_utc, spec=spec
-            )
-        )
         for stale in ("lastFailureTime", "failedIssuanceAttempts", "nextPrivateKeySecretName"):
             status.pop(stale, None)
         remove_condition(status, "Issuing")
-        condition = ready_condition(spec=spec, secret=stored, status=status, now=now)
-        set_condition(
-            status,
-            kind="Ready",
-            value=condition.status,
-            reason=condition.reason,
-            message=condition.message,
-            now=now,
-            generation=meta(cert).get("generation"),
-        )
+        self._observe(cert, spec, stored, status)
         self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
         self.ctx.recorder.record(
             cert,
@@ -525,17 +507,26 @@ class _Run:
     def _sync(self, cert: Obj, spec: CertificateSpec, secret: Obj | None) -> None:
         """Nothing to issue: make status (and the Secret's metadata) match what is stored."""
         status: Obj = dict(cert.get("status") or {})
+        leaf = self._observe(cert, spec, secret, status)
+        if secret is not None and leaf is not None:
+            self._refresh_secret(spec, secret)
+        if self.tidy:
+            self._drop_unused_next_key()
+        if status != (cert.get("status") or {}):
+            self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
+
+    def _observe(
+        self, cert: Obj, spec: CertificateSpec, secret: Obj | None, status: Obj
+    ) -> x509.Certificate | None:
+        """Status fields that follow from the stored certificate: times and Ready."""
         now = self.ctx.clock.now()
         leaf = _leaf(secret)
         if leaf is not None:
-            status["notBefore"] = format_time(leaf.not_valid_before_utc)
-            status["notAfter"] = format_time(leaf.not_valid_after_utc)
+            not_before, not_after = leaf.not_valid_before_utc, leaf.not_valid_after_utc
+            status["notBefore"] = format_time(not_before)
+            status["notAfter"] = format_time(not_after)
             status["renewalTime"] = format_time(
-                renewal_time(
-                    not_before=leaf.not_valid_before_utc,
-                    not_after=leaf.not_valid_after_utc,
-                    spec=spec,
-                )
+                renewal_time(not_before=not_before, not_after=not_after, spec=spec)
             )
         ready = ready_condition(spec=spec, secret=secret, status=status, now=now)
         set_condition(
@@ -547,12 +538,7 @@ class _Run:
             now=now,
             generation=meta(cert).get("generation"),
         )
-        if secret is not None and leaf is not None:
-            self._refresh_secret(spec, secret)
-        if self.tidy:
-            self._drop_unused_next_key()
-        if status != (cert.get("status") or {}):
-            self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
+        return leaf
 
     def _drop_unused_next_key(self) -> None:
         """A next-key Secret left by a run that lost a race is not kept once nothing issues."""
