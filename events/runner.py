@@ -66,6 +66,10 @@ def partition_key(event: CloudEvent) -> str:
 
 class Runner:
     def __init__(self, options: RunOptions, *, clock: Clock | None = None) -> None:
+        if options.watch_only and (
+            missing := sorted(set(ROUTES.values()) - dict(options.remote).keys())
+        ):
+            raise ValueError(f"watch only: no --function-url for {', '.join(missing)}")
         configuration = load_configuration(options.kubeconfig)
         self.kube = Kube(configuration, user_agent="certainly/watcher")
         functions_kube = Kube(
@@ -92,8 +96,6 @@ class Runner:
         targets = {*ROUTES.values(), ON_EXPIRY_TICK}
         if options.watch_only:
             targets = set(ROUTES.values())
-            if missing := sorted(targets - remote.keys()):
-                raise ValueError(f"watch only: no --function-url for {', '.join(missing)}")
         self.options = options
         self.health = Health()
         self.acting = threading.Event()
