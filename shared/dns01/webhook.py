@@ -63,7 +63,7 @@ Poster = Callable[[str, ChallengePayload], Mapping[str, Any]]
 
 def post_via(kube: Kube, path: str, payload: ChallengePayload) -> Mapping[str, Any]:
     """POST through a Kubernetes API connection (its auth, TLS and error mapping)."""
-    return kube._json("POST", path, body=dict(payload))  # no public raw POST on Kube yet
+    return kube.post(path, dict(payload))
 
 
 def _post_via_runtime(path: str, payload: ChallengePayload) -> Mapping[str, Any]:

@@ -95,6 +95,10 @@ class Kube:
 
     # -- verbs ---------------------------------------------------------------------
 
+    def post(self, path: str, body: Obj) -> Obj:
+        """POST to an arbitrary API path (aggregated APIs such as DNS-01 webhook solvers)."""
+        return self._json("POST", path, body=body)
+
     def get(self, resource: Resource, namespace: str | None, name: str) -> Obj:
         return self._json("GET", resource.path(namespace, name))
 
