@@ -17,7 +17,7 @@ class RequestRecord:
     resource: str  # plural, e.g. "secrets", "certificates"
     subresource: str  # "" or "status"
     namespace: str  # "" for cluster-scoped
-    name: str
+    name: str  # "" for collections; the URL path for non-resource requests (discovery)
     code: int  # HTTP status code
     user_agent: str
 
