@@ -260,3 +260,20 @@ def test_create_ingress_for_ingress_shim(kubectl: Kubectl, ns: str) -> None:
     assert backend == {"name": "web", "port": {"number": 80}}
     table = kubectl.run("get", "ingress", "web", "-n", ns).stdout.splitlines()
     assert table[0].split() == ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"]
+
+
+def test_describe_explain_and_api_resources_work(kubectl: Kubectl, ns: str) -> None:
+    apply(kubectl, certificate("described", ns))
+    described = kubectl.run("describe", "certificate", "described", "-n", ns).stdout
+    assert "Secret Name:   described-tls" in described
+    explained = kubectl.run("explain", "certificate.spec.privateKey.algorithm").stdout
+    assert "RSA" in explained and "ECDSA" in explained
+    listed = kubectl.run("api-resources", "--api-group=cert-manager.io", "-o", "name").stdout
+    assert set(listed.split()) >= {
+        "certificates.cert-manager.io",
+        "certificaterequests.cert-manager.io",
+        "issuers.cert-manager.io",
+        "clusterissuers.cert-manager.io",
+    }
+    grouped = kubectl.run("get", "cert-manager", "-n", ns, "-o", "name").stdout.split()
+    assert "certificate.cert-manager.io/described" in grouped
