@@ -233,9 +233,17 @@ class _Run:
 
         def step() -> acme_orders.OrderState:
             current = acme_orders.get_order(client=client, url=url)
-            if current.status == acme_orders.READY:
-                current = acme_orders.finalize(client=client, order_url=url, csr_pem=csr_pem)
-            return current
+            if current.status != acme_orders.READY:
+                return current
+            try:
+                return acme_orders.finalize(client=client, order_url=url, csr_pem=csr_pem)
+            except PermanentAcmeError:
+                # Another invocation (the other challenge of this order) finalized
+                # between our read and our request: the CA refused ours, not the order.
+                current = acme_orders.get_order(client=client, url=url)
+                if current.status in (acme_orders.PROCESSING, acme_orders.VALID):
+                    return current
+                raise
 
         current = polling.default_poller.until(
             step, lambda o: o.status not in (acme_orders.READY, acme_orders.PROCESSING)

@@ -218,7 +218,8 @@ class Acme:
                 order = scope.kube.create(ORDERS, build_order(scope, request, name=name))
             except AlreadyExists:
                 order = scope.kube.get(ORDERS, namespace, name)
-            return Pending("OrderCreated", f"Created Order resource {namespace}/{name}")
+            # The same words as while it is pending: one request status write, not two.
+            return _waiting(namespace, name, "pending")
         status = order.get("status") or {}
         state = str(status.get("state") or "")
         if state == "valid" and status.get("certificate"):
@@ -230,10 +231,13 @@ class Acme:
                 f'Failed to wait for order resource "{name}" to become ready: '
                 f'order is in "{state}" state: {reason}',
             )
-        return Pending(
-            "OrderPending",
-            f'Waiting on certificate issuance from order {namespace}/{name}: "{state}"',
-        )
+        return _waiting(namespace, name, state or "pending")
+
+
+def _waiting(namespace: str, name: str, state: str) -> Pending:
+    return Pending(
+        "OrderPending", f'Waiting on certificate issuance from order {namespace}/{name}: "{state}"'
+    )
 
 
 def build_order(scope: IssuerScope, request: SigningRequest, *, name: str) -> Obj:
