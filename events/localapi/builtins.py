@@ -64,6 +64,8 @@ def prepare(
             spec["clusterIPs"] = [spec["clusterIP"]]
         if existing is None:
             obj["status"] = {"loadBalancer": {}}
+    elif rt.key == ("", "events"):
+        check_event_namespace(rt, obj)
     elif rt.group == "" and rt.plural == "pods" and existing is None:
         obj["status"] = {"phase": "Pending"}
     elif rt.key == CRD_RESOURCE.key and existing is not None:
@@ -162,6 +164,26 @@ def check_immutable(
                     "FieldValueForbidden",
                     "data",
                     "Forbidden: field is immutable when `immutable` is set",
+                )
+            ],
+        )
+
+
+def check_event_namespace(rt: ResourceType, event: Obj) -> None:
+    """An Event without eventTime lives in its object's namespace (default when cluster-scoped)."""
+    if event.get("eventTime"):
+        return
+    namespace = event["metadata"].get("namespace", "")
+    involved = (event.get("involvedObject") or {}).get("namespace") or ""
+    if (involved and involved != namespace) or (not involved and namespace not in ("", "default")):
+        raise errors.invalid(
+            rt.qualified,
+            event["metadata"]["name"],
+            [
+                cause(
+                    "FieldValueInvalid",
+                    "involvedObject.namespace",
+                    f'Invalid value: "{involved}": does not match event.namespace',
                 )
             ],
         )

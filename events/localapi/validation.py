@@ -234,3 +234,37 @@ def unknown_fields(resource: tuple[str, str], obj: Mapping[str, Any], *, custom:
     if isinstance(meta, Mapping):
         found += [f"metadata.{key}" for key in meta if key not in OBJECT_META_FIELDS]
     return found
+
+
+_MICRO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d\d:\d\d)")
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+MICRO_LAYOUT: Final = "2006-01-02T15:04:05.000000Z07:00"
+TIME_LAYOUT: Final = "2006-01-02T15:04:05Z07:00"
+# Timestamp fields of the built-in kinds: (path, MicroTime?) -- a typed decoder parses them.
+_TIME_FIELDS: Final[dict[tuple[str, str], tuple[tuple[tuple[str, ...], bool], ...]]] = {
+    ("coordination.k8s.io", "leases"): (
+        (("spec", "acquireTime"), True),
+        (("spec", "renewTime"), True),
+    ),
+    ("", "events"): (
+        (("firstTimestamp",), False),
+        (("lastTimestamp",), False),
+        (("eventTime",), True),
+        (("series", "lastObservedTime"), True),
+    ),
+}
+
+
+def time_format_errors(resource: tuple[str, str], obj: Mapping[str, Any]) -> list[str]:
+    """Timestamps a Go client could not parse, worded as time.Parse fails."""
+    found: list[str] = []
+    for path, micro in _TIME_FIELDS.get(resource, ()):
+        value: Any = obj
+        for part in path:
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if value is None:
+            continue
+        pattern, layout = (_MICRO_TIME, MICRO_LAYOUT) if micro else (_TIME, TIME_LAYOUT)
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            found.append(f'parsing time "{value}" as "{layout}": cannot parse {".".join(path)}')
+    return found

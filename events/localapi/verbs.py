@@ -573,6 +573,12 @@ class Verbs:
         obj.update(target)
 
     def _validate_object(self, rt: ResourceType, obj: Obj) -> None:
+        bad_times = validation.time_format_errors(rt.key, obj)
+        if bad_times:
+            raise errors.bad_request(
+                f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
+                + "; ".join(bad_times)
+            )
         unknown = validation.unknown_fields(rt.key, obj, custom=rt.custom)
         if unknown:
             self._unknown_fields(rt, unknown)

@@ -409,3 +409,31 @@ def test_names_are_validated_as_kube_does(local: Local, namespace: str) -> None:
     dotted = local.http.post(local.url("/api/v1/namespaces"), json={"metadata": {"name": "a.b"}})
     assert dotted.status_code == 422
     assert "a lowercase RFC 1123 label" in dotted.json()["message"]
+
+
+def test_timestamps_a_go_client_cannot_parse_are_rejected(local: Local, namespace: str) -> None:
+    url = local.url(f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases")
+    no_micros = {"metadata": {"name": "l"}, "spec": {"renewTime": "2026-01-01T00:00:00Z"}}
+    response = local.http.post(url, json=no_micros)
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(
+        'Lease in version "v1" cannot be handled as a Lease: parsing time "2026-01-01T00:00:00Z"'
+    )
+    micros = {"metadata": {"name": "l"}, "spec": {"renewTime": "2026-01-01T00:00:00.000000Z"}}
+    assert local.http.post(url, json=micros).status_code == 201
+
+
+def test_event_namespace_must_match_its_object(local: Local, namespace: str) -> None:
+    url = local.url(f"/api/v1/namespaces/{namespace}/events")
+    body: dict[str, Any] = {
+        "metadata": {"name": "ev"},
+        "involvedObject": {"kind": "Certificate", "name": "c", "namespace": "elsewhere"},
+        "reason": "Issued",
+        "message": "m",
+        "type": "Normal",
+    }
+    response = local.http.post(url, json=body)
+    assert response.status_code == 422
+    assert response.json()["details"]["causes"][0]["field"] == "involvedObject.namespace"
+    body["involvedObject"]["namespace"] = namespace
+    assert local.http.post(url, json=body).status_code == 201
