@@ -3,6 +3,7 @@
 HTTP-01 locally: the responder (events/http01.py) serves `spec.key` from the
 Challenge objects themselves, so presenting is recording `presented: true`, and
 the self-check asks the responder, with the domain as Host, what the CA will ask.
+HTTP-01 in a cluster: solver Pod, Service and Ingress (http01_solver.py).
 DNS-01: the solver's provider (shared/dns01/registry) writes one TXT value into
 the zone found through the recursive nameservers.
 """
@@ -16,6 +17,7 @@ from typing import Any, Final
 import dns.resolver
 import requests
 
+from shared.acmeflow import http01_solver
 from shared.dns01 import resolver
 from shared.dns01.base import DNS01Provider, challenge_record_name
 from shared.dns01.errors import DNS01Error
@@ -47,16 +49,20 @@ def present(ctx: Context, scope: IssuerScope, challenge: Mapping[str, Any]) -> N
         except DNS01Error as error:
             raise PresentError(str(error)) from None
         return
-    if not ctx.config.http01_solver_address:
-        raise PresentError(
-            "HTTP-01 needs a solver: run certainly with --http01-solver-address HOST:PORT"
-        )
+    if ctx.config.http01_solver_address:
+        return  # the local responder serves spec.key from the Challenge itself
+    try:
+        http01_solver.present(ctx.kube, challenge)
+    except NotFound as error:
+        raise PresentError(error.message) from None
 
 
 def cleanup(ctx: Context, scope: IssuerScope, challenge: Mapping[str, Any]) -> None:
     spec = challenge.get("spec") or {}
     if spec.get("type") != "DNS-01":
-        return  # the responder stops serving once the Challenge is final or gone
+        if not ctx.config.http01_solver_address:
+            http01_solver.cleanup(ctx.kube, challenge)
+        return  # the local responder stops serving once the Challenge is final or gone
     target = dns_target(ctx, spec)
     try:
         _provider(scope, spec).cleanup(fqdn=target.fqdn, zone=target.zone, value=spec["key"])
@@ -76,7 +82,9 @@ def self_check(ctx: Context, challenge: Mapping[str, Any]) -> str | None:
         except DNS01Error as error:
             return f"DNS record for {spec.get('dnsName')!r} not yet propagated: {error}"
         return None if seen else f"DNS record for {spec.get('dnsName')!r} not yet propagated"
-    address = ctx.config.http01_solver_address
+    # Locally ask the responder (as the CA's request would reach it); in a cluster, the
+    # domain itself, through the ingress controller.
+    address = ctx.config.http01_solver_address or str(spec.get("dnsName"))
     url = f"http://{address}{CHALLENGE_PATH}{spec.get('token')}"
     try:
         response = requests.get(

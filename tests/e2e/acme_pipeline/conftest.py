@@ -104,13 +104,16 @@ class Pipeline:
             }
         )
 
-    def start(self) -> Runner:
+    def start(self, *, local_http01: bool = True) -> Runner:
+        """`certainly run`; without `local_http01`, HTTP-01 goes through solver Pods."""
         runner = Runner(
             RunOptions(
                 kubeconfig=self.cluster.kubeconfig,
                 tick_interval=1.0,
                 cluster_resource_namespace=self.resource_namespace,
-                http01_solver_address=f"127.0.0.1:{self.pebble.http_port}",
+                http01_solver_address=(
+                    f"127.0.0.1:{self.pebble.http_port}" if local_http01 else None
+                ),
                 dns01_recursive_nameservers=(self.bind9.address,),
             ),
             clock=self.clock,
