@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from cryptography import x509
+
 from shared.acme.errors import AcmeError
 from shared.acme.renewal_info import renewal_window
 from shared.acmeflow.names import RENEWAL_CHECK_ANNOTATION, RENEWAL_TIME_ANNOTATION, fnv32a
@@ -100,6 +102,12 @@ def _ask_ca(ctx: Context, order: Obj, *, now: datetime) -> tuple[datetime | None
     if window is None:
         return None, now + NO_ARI_RECHECK
     recheck = window.retry_after if window.retry_after is not None else DEFAULT_RECHECK
+    issued = x509.load_pem_x509_certificate(chain).not_valid_before_utc
+    if window.end < issued:
+        # A window that closed before this certificate existed cannot be about renewing
+        # it; acting on it would renew every replacement at once, in a loop.
+        log.warning("ignoring renewalInfo window that ended before the certificate was issued")
+        return None, now + recheck
     return window.pick(fraction=spread(order)).replace(microsecond=0), now + recheck
 
 

@@ -23,7 +23,9 @@ RENEWAL_PATH = "/renewal-info/"
 class AriEndpoint:
     def __init__(self, pebble: Pebble) -> None:
         self.pebble = pebble
-        self.window: tuple[datetime, datetime] | None = None
+        # certID -> the window to suggest; other certificates get `later`.
+        self.windows: dict[str, tuple[datetime, datetime]] = {}
+        self.later: tuple[datetime, datetime] | None = None
         self.retry_after_seconds = 3600
         self.asked: list[str] = []  # certIDs, in order
         self._server = ThreadingHTTPServer((LOOPBACK, 0), self._handler())
@@ -54,10 +56,11 @@ class AriEndpoint:
         return json.dumps(directory).encode()
 
     def _renewal_info(self, cert_id: str) -> bytes | None:
-        if self.window is None:
+        window = self.windows.get(cert_id, self.later)
+        if window is None:
             return None
         self.asked.append(cert_id)
-        start, end = self.window
+        start, end = window
         body = {"suggestedWindow": {"start": format_time(start), "end": format_time(end)}}
         return json.dumps(body).encode()
 
