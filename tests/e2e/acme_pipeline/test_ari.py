@@ -13,7 +13,6 @@ from shared.acme.renewal_info import cert_id
 from shared.acmeflow.names import RENEWAL_TIME_ANNOTATION, REPLACES_ANNOTATION
 from shared.kube.objects import parse_time
 from shared.kube.resources import CERTIFICATE_REQUESTS, CLUSTER_ISSUERS, ORDERS
-from tests.e2e.acme_pipeline.ari_endpoint import AriEndpoint
 from tests.e2e.acme_pipeline.conftest import (
     CERTIFICATES,
     Pipeline,
@@ -21,6 +20,7 @@ from tests.e2e.acme_pipeline.conftest import (
     http01_solvers,
     ready,
 )
+from tests.e2e.acme_pipeline.front import AriEndpoint
 from tests.e2e.flows import unique_name
 
 pytestmark = pytest.mark.e2e

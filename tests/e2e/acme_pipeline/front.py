@@ -1,14 +1,17 @@
-"""A small ARI endpoint in front of Pebble (whose Debian build has no renewalInfo).
+"""A small endpoint in front of Pebble: ARI (its Debian build has none) and scripted outages.
 
 It serves Pebble's directory with `renewalInfo` added, pointing at itself, and answers
 `GET /renewal-info/<certID>` with the window the test sets; every other ACME URL in
-the directory is Pebble's own, so orders and accounts go to Pebble unchanged.
+the directory is Pebble's own, so orders and accounts go to Pebble unchanged. Queued
+`outages` make the directory answer 503 (with Retry-After) that many times first.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
+from collections import deque
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -28,6 +31,8 @@ class AriEndpoint:
         self.later: tuple[datetime, datetime] | None = None
         self.retry_after_seconds = 3600
         self.asked: list[str] = []  # certIDs, in order
+        self.outages: deque[str] = deque()  # Retry-After values for the next directory GETs
+        self.directory_hits: list[float] = []  # monotonic times of directory GETs
         self._server = ThreadingHTTPServer((LOOPBACK, 0), self._handler())
         host, port = self._server.server_address[:2]
         self.url = f"http://{host!s}:{port}"
@@ -72,6 +77,10 @@ class AriEndpoint:
                 body: bytes | None = None
                 headers: dict[str, str] = {}
                 if self.path == "/directory":
+                    endpoint.directory_hits.append(time.monotonic())
+                    if endpoint.outages:
+                        self._outage(endpoint.outages.popleft())
+                        return
                     body = endpoint._directory()
                 elif self.path.startswith(RENEWAL_PATH):
                     body = endpoint._renewal_info(self.path.removeprefix(RENEWAL_PATH))
@@ -86,6 +95,17 @@ class AriEndpoint:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _outage(self, retry_after: str) -> None:
+                problem = json.dumps(
+                    {"type": "urn:ietf:params:acme:error:serverInternal", "detail": "down"}
+                ).encode()
+                self.send_response(503)
+                self.send_header("Content-Type", "application/problem+json")
+                self.send_header("Retry-After", retry_after)
+                self.send_header("Content-Length", str(len(problem)))
+                self.end_headers()
+                self.wfile.write(problem)
 
             def log_message(self, format: str, *args: object) -> None:
                 """Quiet."""
