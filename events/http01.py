@@ -15,7 +15,6 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Final
 
-from shared.dns01.resolver import parse_nameserver
 from shared.kube.client import Kube
 from shared.kube.resources import CHALLENGES
 
@@ -29,6 +28,14 @@ MISS_REFRESH_SECONDS: Final = 0.1
 
 # token -> (domain, key authorization)
 Answers = dict[str, tuple[str, str]]
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """ "HOST:PORT" (port 0: any free one) -> (host, port); ValueError saying what is wrong."""
+    host, separator, port = address.rpartition(":")
+    if not separator or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"HTTP-01 solver address {address!r} is not HOST:PORT")
+    return host.strip("[]"), int(port)
 
 
 class ChallengeAnswers:
@@ -73,7 +80,7 @@ class HTTP01Responder:
     """A threaded HTTP server on `address` ("HOST:PORT"), started and stopped by its owner."""
 
     def __init__(self, address: str, answers: ChallengeAnswers) -> None:
-        host, port = parse_nameserver(address, default_port=80)
+        host, port = parse_address(address)
         handler = type("Handler", (_Handler,), {"answers": answers})
         self.server = ThreadingHTTPServer((host, port), handler)
         self.server.daemon_threads = True
