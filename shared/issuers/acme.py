@@ -48,7 +48,7 @@ from shared.kube.objects import (
     owner_reference,
     secret_bytes,
 )
-from shared.kube.resources import CERTIFICATE_REQUESTS, ORDERS, SECRETS
+from shared.kube.resources import CERTIFICATE_REQUESTS, CERTIFICATES, ORDERS, SECRETS
 from shared.pki.x509 import certificate_names
 
 DEFAULT_KEY: Final = "tls.key"
@@ -270,12 +270,22 @@ def build_order(scope: IssuerScope, request: SigningRequest, *, name: str) -> Ob
         "metadata": {
             "name": name,
             "namespace": namespace_of(cr),
-            "labels": dict(meta(cr).get("labels") or {}),
+            "labels": order_labels(scope, cr),
             "annotations": annotations,
             "ownerReferences": [owner_reference({"apiVersion": "cert-manager.io/v1", **cr})],
         },
         "spec": spec,
     }
+
+
+def order_labels(scope: IssuerScope, request: Mapping[str, Any]) -> dict[str, str]:
+    """The request's labels and its Certificate's: solvers' matchLabels select on these."""
+    labels = dict(meta(request).get("labels") or {})
+    certificate = (meta(request).get("annotations") or {}).get("cert-manager.io/certificate-name")
+    if certificate:
+        found = scope.kube.find(CERTIFICATES, namespace_of(request), certificate)
+        labels.update(meta(found or {}).get("labels") or {})
+    return labels
 
 
 def replaced_certificate_id(scope: IssuerScope, request: Mapping[str, Any]) -> str | None:
