@@ -167,6 +167,14 @@ def test_certainly_runs_from_one_pinned_image_non_root_on_a_read_only_filesystem
             assert context.get("readOnlyRootFilesystem") is True, name_of(workload)
             assert context.get("allowPrivilegeEscalation") is False, name_of(workload)
             assert context.get("capabilities", {}).get("drop") == ["ALL"], name_of(workload)
+            # A read-only root still needs a writable /tmp (ACME caBundle files).
+            volumes = {
+                v["name"]
+                for v in workload["spec"]["template"]["spec"].get("volumes") or ()
+                if "emptyDir" in v
+            }
+            mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts") or ()}
+            assert mounts.get("/tmp") in volumes, name_of(workload)
             checked += 1
     assert checked > 0
 
