@@ -24,7 +24,7 @@ from tests.conftest import REPO, require_binary
 INFRA: Final = REPO / "infra"
 # What an operator applies with `kubectl apply -k`, and the bases they are made of.
 INSTALLS: Final = ("knative", "openfaas", "plain", "overlays/openfaas-operator")
-BASES: Final = ("crds", "rbac", "rbac/roles")
+BASES: Final = ("crds", "rbac", "rbac/roles", "rbac/watcher")
 KUBERNETES_VERSION: Final = "1.32"
 SCHEMAS: Final = Path(__file__).parent / "schemas"
 

@@ -151,7 +151,7 @@ def test_role_grants_nothing_the_function_never_uses(
 def test_watcher_role_lists_and_watches_exactly_the_watched_kinds() -> None:
     (role,) = [
         o
-        for o in render("rbac/roles")
+        for o in render("rbac/watcher")
         if o["kind"] == "ClusterRole" and o["metadata"]["name"] == "certainly:watcher"
     ]
     expected = {(r.group, r.plural, verb) for r, _ in WATCHED for verb in ("list", "watch")}
