@@ -324,3 +324,6 @@ def test_plain_runs_two_leader_elected_replicas_of_certainly_run(
     (role,) = _by_kind(objects, "Role")
     verbs = {v for rule in role["rules"] for v in rule["verbs"] if "leases" in rule["resources"]}
     assert verbs == {"get", "create", "update"}
+    named = [r for r in role["rules"] if {"get", "update"} & set(r["verbs"])]
+    assert all(r.get("resourceNames") == [args.lease_name] for r in named)
+    assert role["metadata"]["namespace"] == deployment["metadata"]["namespace"]
