@@ -19,7 +19,7 @@ from shared.acmeflow import polling, presenters
 from shared.acmeflow.order import reconcile_order, transient_as_retry_later
 from shared.faults import checkpoint
 from shared.issuance.certificates import RetryLater
-from shared.issuers.acme import AcmeConfigError, client_for
+from shared.issuers.acme import CLIENT_ERRORS, AcmeConfigError, client_for
 from shared.issuers.base import IssuerScope
 from shared.issuers.resolve import IssuerUnavailable, resolve
 from shared.kube.errors import Conflict
@@ -71,6 +71,8 @@ class _Run:
             client = client_for(scope)
         except AcmeConfigError as error:
             return self._final(challenge, scope, state="errored", reason=str(error))
+        except CLIENT_ERRORS as error:
+            return f"waiting for the issuer's account: {error}"
         if not status.get("presented"):
             try:
                 presenters.present(self.ctx, scope, challenge)

@@ -20,7 +20,7 @@ import base64
 import contextlib
 import logging
 from collections.abc import Iterator, Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from acme import client as acme_client
 
@@ -33,7 +33,13 @@ from shared.acmeflow.solvers import CHALLENGE_KINDS, DNS01, select_solver
 from shared.faults import checkpoint
 from shared.issuance import requests as cr
 from shared.issuance.certificates import RetryLater, reconcile_certificate
-from shared.issuers.acme import AcmeConfigError, AcmeSettings, client_for, settings_of
+from shared.issuers.acme import (
+    CLIENT_ERRORS,
+    AcmeConfigError,
+    AcmeSettings,
+    client_for,
+    settings_of,
+)
 from shared.issuers.base import IssuerScope
 from shared.issuers.resolve import IssuerUnavailable, resolve
 from shared.kube.errors import AlreadyExists, Conflict, NotFound
@@ -52,7 +58,6 @@ NO_SOLVER: Final = (
 )
 
 Obj = dict[str, Any]
-T = TypeVar("T")
 
 
 def reconcile_order(ctx: Context, *, namespace: str, name: str) -> str:
@@ -101,7 +106,10 @@ class _Run:
         except AcmeConfigError as error:
             return self._fail(order, state="errored", reason=str(error))
         scope = resolved.scope
-        client = client_for(scope, settings=settings)
+        try:
+            client = client_for(scope, settings=settings)
+        except CLIENT_ERRORS as error:
+            return f"waiting for the issuer's account: {error}"
         try:
             if not (order.get("status") or {}).get("url"):
                 order = self._create(order, client, settings)

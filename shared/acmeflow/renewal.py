@@ -22,7 +22,7 @@ from shared.acme.renewal_info import renewal_window
 from shared.acmeflow.names import RENEWAL_CHECK_ANNOTATION, RENEWAL_TIME_ANNOTATION, fnv32a
 from shared.issuance import requests as cr
 from shared.issuance.certificates import reconcile_certificate
-from shared.issuers.acme import AcmeConfigError, client_for
+from shared.issuers.acme import CLIENT_ERRORS, client_for
 from shared.issuers.resolve import IssuerUnavailable, resolve
 from shared.kube.errors import Conflict
 from shared.kube.objects import (
@@ -91,7 +91,7 @@ def _ask_ca(ctx: Context, order: Obj, *, now: datetime) -> tuple[datetime | None
             ref=(order.get("spec") or {}).get("issuerRef") or {},
         ).scope
         client = client_for(scope)
-    except (IssuerUnavailable, AcmeConfigError):
+    except (IssuerUnavailable, *CLIENT_ERRORS):
         return None
     chain = base64.b64decode(order["status"]["certificate"])
     try:

@@ -65,6 +65,11 @@ class AccountKeyMissing(Exception):
     """The account key Secret is absent and key generation is disabled."""
 
 
+# What building a client for an issuer can fail with, short of the CA itself: the issuer
+# check reports these on the issuer; reconcilers wait for it to be fixed.
+CLIENT_ERRORS: Final = (AcmeConfigError, AccountKeyMissing, InvalidAccountKeyError)
+
+
 @dataclass(frozen=True)
 class AcmeSettings:
     server: str
