@@ -19,6 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
+from events import localacme
 from shared.kube.client import Kube
 from shared.kube.errors import ApiError
 from shared.kube.objects import get_condition, parse_time
@@ -26,15 +29,17 @@ from shared.kube.resources import CERTIFICATES, SECRETS
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPE = REPO / "infra" / "examples" / "internal-ca.yaml"
+ACME_RECIPE = REPO / "infra" / "examples" / "acme-ingress.yaml"
 
 
 def step(message: str) -> None:
     print(f"\n==> {message}", flush=True)
 
 
-def kubectl(kubeconfig: Path, *args: str) -> str:
+def kubectl(kubeconfig: Path, *args: str, stdin: str | None = None) -> str:
     result = subprocess.run(
         ["kubectl", f"--kubeconfig={kubeconfig}", *args],
+        input=stdin,
         capture_output=True,
         text=True,
         check=False,
@@ -45,13 +50,25 @@ def kubectl(kubeconfig: Path, *args: str) -> str:
     return result.stdout
 
 
-def start_local_up(kubeconfig: Path, log_path: Path) -> subprocess.Popen[bytes]:
+def start_local_up(
+    kubeconfig: Path, log_path: Path, *, http01_port: int
+) -> subprocess.Popen[bytes]:
     if kubeconfig.exists():
         kubeconfig.unlink()
     certainly = shutil.which("certainly") or str(Path(sys.executable).with_name("certainly"))
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [certainly, "local", "up", "--kubeconfig", str(kubeconfig), "--tick-interval", "10"],
+        [
+            certainly,
+            "local",
+            "up",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--tick-interval",
+            "5",
+            "--http01-solver-address",
+            f"127.0.0.1:{http01_port}",
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -119,6 +136,43 @@ def report(kubeconfig: Path) -> bool:
     return healthy
 
 
+def acme_ingress(kubeconfig: Path, acme: localacme.LocalACME) -> bool:
+    """The Let's Encrypt recipe against Pebble: an annotated Ingress gets its certificate."""
+    step("ACME: a ClusterIssuer for the local Pebble, and an Ingress annotated with it")
+    manifest = ACME_RECIPE.read_text().replace("PEBBLE_DIRECTORY_URL", acme.directory_url)
+    manifest = manifest.replace("PEBBLE_CA_BUNDLE", base64.b64encode(acme.ca_bundle_pem).decode())
+    print(kubectl(kubeconfig, "apply", "-f", "-", stdin=manifest), end="")
+    started = time.monotonic()
+    kube = Kube.from_kubeconfig(kubeconfig)
+    while kube.find(CERTIFICATES, "echo", "echo-tls") is None:  # the ingress shim makes it
+        if time.monotonic() - started > 60:
+            raise SystemExit("the ingress shim made no Certificate echo-tls within 60 s")
+        time.sleep(0.1)
+    print(
+        kubectl(
+            kubeconfig,
+            "wait",
+            "--for=condition=Ready",
+            "--timeout=120s",
+            "-n",
+            "echo",
+            "certificate/echo-tls",
+        ),
+        end="",
+    )
+    print(f"Ready {time.monotonic() - started:.1f} s after apply (HTTP-01 validated by Pebble)")
+    print(
+        kubectl(kubeconfig, "get", "certificate,certificaterequest,order,challenge", "-n", "echo"),
+        end="",
+    )
+    secret = kube.get(SECRETS, "echo", "echo-tls")
+    kube.close()
+    chain = x509.load_pem_x509_certificates(base64.b64decode(secret["data"]["tls.crt"]))
+    issuer = chain[0].issuer.rfc4514_string()
+    print(f"echo-tls: {chain[0].subject.rfc4514_string()} issued by {issuer}")
+    return "Pebble Intermediate" in issuer
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help="leave certainly local up running")
@@ -128,9 +182,12 @@ def main() -> int:
     kubeconfig.parent.mkdir(parents=True, exist_ok=True)
     log_path = kubeconfig.parent / "local-up.log"
 
+    step("starting a local ACME CA (Pebble) standing in for Let's Encrypt")
+    acme = localacme.start(kubeconfig.parent / "pebble")
+    print(f"Pebble directory {acme.directory_url}; HTTP-01 validations to port {acme.http_port}")
     step("starting certainly local up (embedded Kubernetes API + functions)")
     started = time.monotonic()
-    process = start_local_up(kubeconfig, log_path)
+    process = start_local_up(kubeconfig, log_path, http01_port=acme.http_port)
     try:
         step(f"kubectl apply -f {RECIPE.relative_to(REPO)}")
         print(kubectl(kubeconfig, "apply", "-f", str(RECIPE)), end="")
@@ -155,6 +212,7 @@ def main() -> int:
         step("kubectl describe certificate -n production payments (events)")
         described = kubectl(kubeconfig, "describe", "certificate", "-n", "production", "payments")
         print(described[described.find("Events:") :], end="")
+        healthy = acme_ingress(kubeconfig, acme) and healthy
         if args.keep:
             step(f"left running (pid {process.pid}); log: {log_path}")
             print(f"  export KUBECONFIG={kubeconfig}\n  kill {process.pid}  # to stop it")
@@ -162,6 +220,7 @@ def main() -> int:
         return 0 if healthy else 1
     finally:
         if not args.keep:
+            acme.stop()
             os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=15)
