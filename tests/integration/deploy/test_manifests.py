@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from typing import Any
 
 import pytest
@@ -51,9 +52,23 @@ def test_every_rendered_object_is_valid_for_its_kind(
     assert {k: v for k, v in problems.items() if v} == {}
 
 
+PLACEHOLDER = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$")  # `make demo` fills these in
+
+
+def _filled(value: Any) -> Any:
+    """Placeholders replaced by base64 text: valid where a string or bytes are."""
+    if isinstance(value, dict):
+        return {k: _filled(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_filled(v) for v in value]
+    if isinstance(value, str) and PLACEHOLDER.match(value):
+        return "cGxhY2Vob2xkZXI="
+    return value
+
+
 def test_examples_are_valid_against_our_crds() -> None:
     examples = sorted((INFRA / "examples").glob("*.yaml"))
-    objects = [d for path in examples for d in yaml.safe_load_all(path.read_text()) if d]
+    objects = [_filled(d) for path in examples for d in yaml.safe_load_all(path.read_text()) if d]
     assert objects
     assert {name_of(o): e for o in objects if (e := errors_of(o))} == {}
 
