@@ -113,9 +113,13 @@ class _Run:
         try:
             if not (order.get("status") or {}).get("url"):
                 order = self._create(order, client, settings)
-            order, failure = self._ensure_challenges(order, client, scope)
+            order, failure, solving = self._ensure_challenges(order, client, scope)
             if failure:
                 return self._fail(order, state="errored", reason=failure)
+            if solving:
+                # The CA cannot be further along than our Challenges: each moves the
+                # Order on when it settles, so asking the CA now would be a wasted request.
+                return "order pending: waiting for challenges"
             return self._progress(order, client, settings)
         except PermanentAcmeError as error:
             return self._fail(order, state="errored", reason=str(error))
@@ -171,18 +175,24 @@ class _Run:
 
     def _ensure_challenges(
         self, order: Obj, client: acme_client.ClientV2, scope: IssuerScope
-    ) -> tuple[Obj, str | None]:
+    ) -> tuple[Obj, str | None, bool]:
+        """(order, why no solver fits, whether any Challenge is still being solved)."""
         status = order.get("status") or {}
         if status.get("state") != acme_orders.PENDING:
-            return order, None
+            return order, None, False
+        solving = False
         solvers = list((scope.spec.get("acme") or {}).get("solvers") or [])
         labels = dict(meta(order).get("labels") or {})
         for authorization in status.get("authorizations") or []:
             if authorization.get("initialState") != acme_orders.PENDING:
                 continue  # the CA reused a valid authorization: nothing to solve
             name = challenge_name(self.name, authorization_url=authorization["url"])
-            if self.ctx.kube.find(CHALLENGES, self.namespace, name) is not None:
+            existing = self.ctx.kube.find(CHALLENGES, self.namespace, name)
+            if existing is not None:
+                state = (existing.get("status") or {}).get("state")
+                solving = solving or state not in FINAL_STATES
                 continue
+            solving = True
             offered = {c["type"]: c for c in authorization.get("challenges") or []}
             selection = select_solver(
                 solvers,
@@ -192,7 +202,7 @@ class _Run:
                 labels=labels,
             )
             if selection is None:
-                return order, NO_SOLVER
+                return order, NO_SOLVER, False
             offer = offered[selection.challenge_type]
             token = offer["token"]
             key = (
@@ -232,7 +242,7 @@ class _Run:
                     message=f"Created Challenge resource {name!r} for domain {authorization['identifier']!r}",
                 )
         checkpoint("challenges-created")
-        return order, None
+        return order, None, solving
 
     def _progress(self, order: Obj, client: acme_client.ClientV2, settings: AcmeSettings) -> str:
         status = order.get("status") or {}
@@ -257,6 +267,11 @@ class _Run:
             step, lambda o: o.status not in (acme_orders.READY, acme_orders.PROCESSING)
         )
         if current.status == acme_orders.VALID and current.certificate:
+            stored = self.ctx.kube.get(ORDERS, self.namespace, self.name)
+            if (stored.get("status") or {}).get("state") == "valid":
+                # The other Challenge's invocation got here first and stored it.
+                finish(self.ctx, stored)
+                return "order valid"
             chain = acme_orders.download_certificate(
                 client=client, url=current.certificate, preferred_chain=settings.preferred_chain
             )
