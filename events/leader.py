@@ -61,6 +61,7 @@ class LeaderElector:
         self._on_started = on_started_leading
         self._on_stopped = on_stopped_leading
         self._leading = False
+        self._lock = threading.RLock()  # step() and the deadline watchdog both decide
         self._renewed_at: datetime | None = None
         # (holderIdentity, renewTime) last seen, and when we saw it change.
         self._observed: tuple[str, str] | None = None
@@ -78,25 +79,46 @@ class LeaderElector:
         except ApiError as error:
             log.warning("lease %s: %s", self._config.name, error)
             won = False
-        if won:
-            self._renewed_at = now
-            self._set_leading(True)
-        elif self._leading and not self._within_renew_deadline(now):
-            self._set_leading(False)
-        return self._leading
+        with self._lock:
+            if won:
+                self._renewed_at = now
+                self._set_leading(True)
+            else:
+                self.check_deadline()
+            return self._leading
+
+    def check_deadline(self) -> None:
+        """Stop leading once the renew deadline has passed without a renewal."""
+        with self._lock:
+            if self._leading and not self._within_renew_deadline(self._clock.now()):
+                self._set_leading(False)
 
     def run(self, stop: threading.Event) -> None:
-        """Step every retry period until `stop`, then release the Lease if held."""
+        """Step every retry period until `stop`, then release the Lease if held.
+
+        A watchdog checks the renew deadline on its own, so a request to a hung API
+        server cannot keep this replica acting past it while a standby takes over.
+        """
+        watchdog = threading.Thread(
+            target=self._watch_deadline, args=(stop,), name="leader-deadline", daemon=True
+        )
+        watchdog.start()
         while not stop.is_set():
             self.step()
             stop.wait(self._config.retry_period)
+        watchdog.join()
         self.release()
+
+    def _watch_deadline(self, stop: threading.Event) -> None:
+        while not stop.wait(self._config.retry_period):
+            self.check_deadline()
 
     def release(self) -> None:
         """Give the Lease up (an empty holder) so a standby takes over at once."""
-        if not self._leading:
-            return
-        self._leading = False  # voluntary: not a loss, so no on_stopped_leading
+        with self._lock:
+            if not self._leading:
+                return
+            self._leading = False  # voluntary: not a loss, so no on_stopped_leading
         try:
             lease = self._kube.get(LEASES, self._config.namespace, self._config.name)
             spec = lease.setdefault("spec", {})

@@ -123,6 +123,21 @@ def test_a_leader_that_cannot_renew_stops_before_anyone_may_take_over(
     assert a.transitions == ["started", "stopped"]
 
 
+def test_the_deadline_watchdog_stops_a_leader_whose_renewal_hangs(
+    pair: tuple[Candidate, Candidate], clock: FakeClock
+) -> None:
+    a, _ = pair
+    assert a.step()
+    # No step returns (the renewal request hangs); only the watchdog looks.
+    clock.advance(timedelta(seconds=9))
+    a.elector.check_deadline()
+    assert a.transitions == ["started"]
+    clock.advance(timedelta(seconds=1))
+    a.elector.check_deadline()
+    assert a.transitions == ["started", "stopped"]
+    assert not a.elector.leading
+
+
 def test_a_released_lease_is_taken_over_at_once(
     pair: tuple[Candidate, Candidate], clock: FakeClock
 ) -> None:
