@@ -11,18 +11,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Final
 
 from shared.acme import orders as acme_orders
 from shared.acme.errors import PermanentAcmeError
 from shared.acmeflow import polling, presenters
-from shared.acmeflow.order import reconcile_order, transient_as_retry_later
+from shared.acmeflow.order import FINALIZER, reconcile_order, transient_as_retry_later
 from shared.faults import checkpoint
 from shared.issuance.certificates import RetryLater
 from shared.issuers.acme import CLIENT_ERRORS, AcmeConfigError, client_for
 from shared.issuers.base import IssuerScope
 from shared.issuers.resolve import IssuerUnavailable, resolve
-from shared.kube.errors import Conflict
+from shared.kube.errors import Conflict, NotFound
 from shared.kube.objects import meta
 from shared.kube.recorder import NORMAL, WARNING
 from shared.kube.resources import CHALLENGES
@@ -52,7 +53,7 @@ class _Run:
 
     def run(self) -> str:
         challenge = self.ctx.kube.find(CHALLENGES, self.namespace, self.name)
-        if challenge is None or meta(challenge).get("deletionTimestamp"):
+        if challenge is None:
             return "challenge gone"
         spec = challenge.get("spec") or {}
         status: Obj = dict(challenge.get("status") or {})
@@ -61,7 +62,11 @@ class _Run:
                 self.ctx, namespace=self.namespace, ref=spec.get("issuerRef") or {}
             ).scope
         except IssuerUnavailable as error:
+            if meta(challenge).get("deletionTimestamp"):
+                return self._release(challenge, scope=None)
             return f"waiting for issuer: {error.message}"
+        if meta(challenge).get("deletionTimestamp"):
+            return self._release(challenge, scope=scope)
         state = str(status.get("state") or "")
         if state in FINAL_STATES:
             if status.get("presented"):
@@ -146,6 +151,25 @@ class _Run:
             status = {**challenge["status"], "presented": False}
             self.ctx.kube.replace_status(CHALLENGES, {**challenge, "status": status})
         self._move_order(challenge)
+
+    def _release(self, challenge: Obj, *, scope: IssuerScope | None) -> str:
+        """Being deleted: withdraw what is presented, then let the deletion finish."""
+        if scope is not None and self._cleanup(challenge, scope):
+            return "challenge deleted: cleanup failed, will retry"
+        if scope is None and (challenge.get("status") or {}).get("presented"):
+            self.ctx.recorder.record(
+                challenge,
+                type=WARNING,
+                reason="CleanUpError",
+                message="Issuer is gone: the presented response cannot be withdrawn",
+            )
+        finalizers = meta(challenge).get("finalizers") or []
+        if FINALIZER in finalizers:
+            remaining = [f for f in finalizers if f != FINALIZER]
+            body = {**challenge, "metadata": {**meta(challenge), "finalizers": remaining}}
+            with contextlib.suppress(NotFound):
+                self.ctx.kube.replace(CHALLENGES, body)
+        return "challenge deleted"
 
     def _cleanup(self, challenge: Obj, scope: IssuerScope) -> bool:
         """Whether the response is still presented afterwards (cleanup failed)."""

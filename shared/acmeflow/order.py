@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 
 FINAL_STATES: Final = frozenset({"valid", "invalid", "errored", "expired"})
 CONFLICT_RETRIES: Final = 5
+# Keeps a presented Challenge until its response is withdrawn (no orphaned TXT record).
+FINALIZER: Final = "finalizer.acme.cert-manager.io"
 NO_SOLVER: Final = (
     "Failed to determine a valid solver configuration for the set of domains on the Order: "
     "no configured challenge solvers can be used for this challenge"
@@ -217,6 +219,7 @@ class _Run:
                     "name": name,
                     "namespace": self.namespace,
                     "labels": labels,
+                    "finalizers": [FINALIZER],
                     "ownerReferences": [
                         owner_reference({"apiVersion": ORDERS.api_version, **order})
                     ],

@@ -26,7 +26,8 @@ def sweep_acme(ctx: Context) -> list[str]:
     challenges, _ = ctx.kube.list(CHALLENGES)
     for challenge in challenges:
         status = challenge.get("status") or {}
-        if status.get("state") in FINAL_STATES and not status.get("presented"):
+        deleting = bool((challenge.get("metadata") or {}).get("deletionTimestamp"))
+        if status.get("state") in FINAL_STATES and not status.get("presented") and not deleting:
             continue
         ns, name = namespace_of(challenge), name_of(challenge)
         _guarded(

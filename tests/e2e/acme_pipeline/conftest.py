@@ -147,6 +147,12 @@ class Pipeline:
             resource, name, until=ready, what=f"{resource.kind} {name} Ready", timeout=timeout
         )
 
+    def wait_none(self, resource: Resource, timeout: float = READY_TIMEOUT) -> None:
+        """Until no object of `resource` is left in the namespace (finalizers included)."""
+        eventually(
+            lambda: not self.items(resource), timeout=timeout, what=f"no {resource.plural} left"
+        )
+
     def events(self, name: str) -> list[Obj]:
         items, _ = self.kube.list(
             EVENTS, self.namespace, field_selector=f"involvedObject.name={name}"
@@ -167,6 +173,30 @@ def condition(obj: Obj, kind: str) -> dict[str, Any]:
 
 def http01_solvers() -> list[dict[str, Any]]:
     return [{"http01": {"ingress": {"ingressClassName": "nginx"}}}]
+
+
+def rfc2136_solver(pipeline: Pipeline) -> dict[str, Any]:
+    """An rfc2136 solver for the test BIND9, its TSIG secret stored for the ClusterIssuer."""
+    bind9 = pipeline.bind9
+    if pipeline.find(SECRETS, "tsig", pipeline.resource_namespace) is None:
+        pipeline.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "tsig", "namespace": pipeline.resource_namespace},
+                "data": {"secret": base64.b64encode(bind9.tsig_secret.encode()).decode()},
+            }
+        )
+    return {
+        "dns01": {
+            "rfc2136": {
+                "nameserver": bind9.address,
+                "tsigKeyName": bind9.tsig_key_name,
+                "tsigAlgorithm": bind9.tsig_algorithm,
+                "tsigSecretSecretRef": {"name": "tsig", "key": "secret"},
+            }
+        }
+    }
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Drive the functions synchronously: deliver every object's event until a condition holds.
 
-    python -m tests.e2e.acme_pipeline.pump KUBECONFIG NAMESPACE RESOURCE_NAMESPACE SOLVER CERT
+    python -m tests.e2e.acme_pipeline.pump KUBECONFIG NAMESPACE RESOURCE_NAMESPACE SOLVER CERT [NS,..]
 
 Run as a process with CERTAINLY_CRASH_AT set, it dies at that step, as a killed Pod
 would; the test then pumps in its own process and checks the job is finished once.
@@ -48,9 +48,13 @@ def pump(kube: Kube, namespace: str, *, until: Callable[[], bool], rounds: int =
     return False
 
 
-def install(kube: Kube, *, resource_namespace: str, solver_address: str) -> None:
+def install(
+    kube: Kube, *, resource_namespace: str, solver_address: str, nameservers: str = ""
+) -> None:
     config = Config(
-        cluster_resource_namespace=resource_namespace, http01_solver_address=solver_address
+        cluster_resource_namespace=resource_namespace,
+        http01_solver_address=solver_address,
+        dns01_recursive_nameservers=tuple(n for n in nameservers.split(",") if n),
     )
     runtime.install(runtime.Context.build(kube, config=config))
 
@@ -63,13 +67,17 @@ def certificate_ready(kube: Kube, namespace: str, name: str) -> bool:
     )
 
 
-def main(kubeconfig: str, namespace: str, resource_namespace: str, solver: str, cert: str) -> int:
+def main(argv: list[str]) -> int:
+    kubeconfig, namespace, resource_namespace, solver, cert = argv[:5]
+    nameservers = argv[5] if len(argv) > 5 else ""
     kube = Kube.from_kubeconfig(kubeconfig, user_agent="certainly/pump")
-    install(kube, resource_namespace=resource_namespace, solver_address=solver)
+    install(
+        kube, resource_namespace=resource_namespace, solver_address=solver, nameservers=nameservers
+    )
     deliver_all(kube, CLUSTER_ISSUERS, None)
     done = pump(kube, namespace, until=lambda: certificate_ready(kube, namespace, cert))
     return 0 if done else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:6]))
+    sys.exit(main(sys.argv[1:]))
