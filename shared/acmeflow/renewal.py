@@ -56,14 +56,17 @@ def check_renewal(ctx: Context, order: Obj) -> str:
     status = order.get("status") or {}
     if status.get("state") != "valid" or not status.get("certificate"):
         return "not issued"
-    certificate = _current_certificate(ctx, order)
-    if certificate is None:
-        return "not the current revision"
     now = ctx.clock.now()
     annotations = annotations_of(order)
     renew_at = parse_time(annotations.get(RENEWAL_TIME_ANNOTATION))
     next_check = parse_time(annotations.get(RENEWAL_CHECK_ANNOTATION))
-    if next_check is None or next_check <= now:
+    due_check = next_check is None or next_check <= now
+    if not due_check and (renew_at is None or renew_at > now):
+        return "renewal not due"  # decided from the listed Order alone: no API calls
+    certificate = _current_certificate(ctx, order)
+    if certificate is None:
+        return "not the current revision"
+    if due_check:
         checked = _ask_ca(ctx, order, now=now)
         if checked is None:
             return "issuer unavailable"

@@ -1,33 +1,46 @@
 """The tick's pass over ACME objects: CA progress and CA renewal advice raise no Kubernetes event.
 
 Unfinished Challenges and Orders are moved on; valid Orders have their certificate's
-renewal window (ARI) checked.
+renewal window (ARI) checked. Objects younger than FRESH are left to their own
+events: the sweep is the safety net, not a second worker racing the first.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from functools import partial
+from typing import Any, Final
 
 from shared.acmeflow.challenge import reconcile_challenge
 from shared.acmeflow.order import FINAL_STATES, reconcile_order
 from shared.acmeflow.renewal import RENEWING, check_renewal
-from shared.kube.objects import name_of, namespace_of
+from shared.kube.objects import name_of, namespace_of, parse_time
 from shared.kube.resources import CHALLENGES, ORDERS
 from shared.runtime import Context
 
 log = logging.getLogger(__name__)
 
+FRESH: Final = timedelta(seconds=30)
+
+
+def _fresh(obj: Mapping[str, Any], now: datetime) -> bool:
+    created = parse_time((obj.get("metadata") or {}).get("creationTimestamp"))
+    return created is not None and now - created < FRESH
+
 
 def sweep_acme(ctx: Context) -> list[str]:
     """Reconcile what is unfinished; returns the objects acted on, for the report."""
     moved: list[str] = []
+    now = ctx.clock.now()
     challenges, _ = ctx.kube.list(CHALLENGES)
     for challenge in challenges:
         status = challenge.get("status") or {}
         deleting = bool((challenge.get("metadata") or {}).get("deletionTimestamp"))
         if status.get("state") in FINAL_STATES and not status.get("presented") and not deleting:
+            continue
+        if _fresh(challenge, now) and not deleting:
             continue
         ns, name = namespace_of(challenge), name_of(challenge)
         _guarded(
@@ -42,7 +55,7 @@ def sweep_acme(ctx: Context) -> list[str]:
             outcome = _guarded(f"Order/{ns}/{name}", partial(check_renewal, ctx, order))
             if outcome == RENEWING:
                 moved.append(f"Order/{ns}/{name}")
-        elif state not in FINAL_STATES:
+        elif state not in FINAL_STATES and not _fresh(order, now):
             _guarded(f"Order/{ns}/{name}", partial(reconcile_order, ctx, namespace=ns, name=name))
             moved.append(f"Order/{ns}/{name}")
     return moved
