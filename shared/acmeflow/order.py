@@ -333,6 +333,8 @@ def finish(ctx: Context, order: Mapping[str, Any]) -> None:
     namespace = meta(order).get("namespace") or ""
     if (order.get("status") or {}).get("state") == "valid":
         for challenge in owned_challenges(ctx, order):
+            if meta(challenge).get("deletionTimestamp"):
+                continue  # already going: its finalizer is being released
             with contextlib.suppress(NotFound, Conflict):
                 ctx.kube.delete(
                     CHALLENGES, namespace, meta(challenge)["name"], uid=meta(challenge)["uid"]
