@@ -53,9 +53,10 @@ def on_certificate_event(ctx: Context, event: ObjectEvent) -> str:
 def _certificate(ctx: Context, *, namespace: str, name: str) -> None:
     cert = reconcile_certificate(ctx, namespace=namespace, name=name)
     spec = (cert or {}).get("spec") or {}
-    if spec.get("isCA") and condition_is((cert or {}).get("status") or {}, "Ready"):
+    if spec.get("isCA"):
         # A CA's key pair is often itself a Certificate's Secret (the internal-CA recipe):
-        # the issuers that sign with it can become Ready now, not at the next tick.
+        # the issuers that sign with it can become Ready now, not at the next tick. (The
+        # Certificate returned is as read before this reconcile, so its Ready is not asked.)
         recheck_issuers_using(ctx, namespace=namespace, secret=str(spec.get("secretName")))
 
 
