@@ -7,8 +7,6 @@ on Pebble's `httpPort`. Debian's pebble ships no TLS certificate, so one is made
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import os
 import shutil
@@ -19,10 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from events.localapi.tls import issue_serving_pems
 
 LOOPBACK = "127.0.0.1"
 
@@ -33,53 +29,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
 def serving_certificate(directory: Path) -> tuple[bytes, Path, Path]:
-    """(CA PEM, cert path, key path): a throwaway CA and a 127.0.0.1/localhost cert."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(_name("certainly local ACME TLS CA"))
-        .issuer_name(_name("certainly local ACME TLS CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=7))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(_name("localhost"))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=7))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(LOOPBACK))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    """(CA PEM, cert path, key path) for Pebble's HTTPS listeners on 127.0.0.1."""
+    material = issue_serving_pems(LOOPBACK, ca_name="certainly local ACME TLS CA", days=7)
     cert_path, key_path = directory / "pebble-cert.pem", directory / "pebble-key.pem"
-    cert_path.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key_path.chmod(0o600)
-    return ca.public_bytes(serialization.Encoding.PEM), cert_path, key_path
+    cert_path.write_bytes(material.cert_pem)
+    key_path.touch(mode=0o600)
+    key_path.write_bytes(material.key_pem)
+    return material.ca_pem, cert_path, key_path
 
 
 @dataclass

@@ -33,6 +33,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from events.localapi.validation import OBJECT_META_FIELDS
+
 Schema = Mapping[str, Any]
 
 
@@ -45,26 +47,8 @@ class FieldError:
     message: str
 
 
-# ObjectMeta's fields: everything else under metadata is dropped on decode.
-_OBJECT_META_FIELDS: Final = frozenset(
-    {
-        "name",
-        "generateName",
-        "namespace",
-        "selfLink",
-        "uid",
-        "resourceVersion",
-        "generation",
-        "creationTimestamp",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-        "labels",
-        "annotations",
-        "ownerReferences",
-        "finalizers",
-        "managedFields",
-    }
-)
+# ObjectMeta's fields (validation.OBJECT_META_FIELDS): everything else under metadata
+# is dropped on decode.
 _METADATA_SCHEMA_FIELDS: Final = ("name", "generateName")
 _RESOURCE_FIELDS: Final = ("apiVersion", "kind", "metadata")
 
@@ -555,7 +539,7 @@ def _prune(schema: Schema, value: Any, *, resource_root: bool) -> None:
             if embedded and key == "metadata":
                 if isinstance(item, dict):
                     for meta_key in list(item):
-                        if meta_key not in _OBJECT_META_FIELDS:
+                        if meta_key not in OBJECT_META_FIELDS:
                             del item[meta_key]
                 continue
             if embedded and key in _RESOURCE_FIELDS:
