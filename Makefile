@@ -50,9 +50,12 @@ imports: venv
 pytest: venv
 	PATH="$(CURDIR)/$(BIN):/usr/sbin:$$PATH" $(BIN)/pytest $(PYTEST_ARGS)
 
-bench: venv
-	$(BIN)/python tests/bench/bench_localapi.py
-	$(BIN)/python tests/bench/bench_issuance.py
+bench: venv system-deps
+	$(BIN)/python -m tests.bench.bench_localapi
+	$(BIN)/python -m tests.bench.bench_issuance
+	PATH="/usr/sbin:$$PATH" $(BIN)/python -m tests.bench.bench_acme --count 20
+	PATH="/usr/sbin:$$PATH" $(BIN)/python -m tests.bench.bench_dns01 --rounds 20
+	$(BIN)/python -m tests.bench.bench_coldstart
 
 clean:
 	rm -rf $(VENV) .certainly .mypy_cache .ruff_cache .pytest_cache
