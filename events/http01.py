@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Final
+from typing import Final, Protocol
 
 from shared.kube.client import Kube
 from shared.kube.resources import CHALLENGES
@@ -76,10 +76,16 @@ class ChallengeAnswers:
         return answers
 
 
+class KeyAuthorizations(Protocol):
+    """Where key authorizations come from: Challenge objects, or a table in a test."""
+
+    def lookup(self, token: str, *, host: str | None) -> str | None: ...
+
+
 class HTTP01Responder:
     """A threaded HTTP server on `address` ("HOST:PORT"), started and stopped by its owner."""
 
-    def __init__(self, address: str, answers: ChallengeAnswers) -> None:
+    def __init__(self, address: str, answers: KeyAuthorizations) -> None:
         host, port = parse_address(address)
         handler = type("Handler", (_Handler,), {"answers": answers})
         self.server = ThreadingHTTPServer((host, port), handler)
@@ -107,7 +113,7 @@ class HTTP01Responder:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    answers: ChallengeAnswers
+    answers: KeyAuthorizations
 
     def do_GET(self) -> None:
         key = None

@@ -3,14 +3,12 @@ and an HTTP-01 responder on Pebble's validation port."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar
 
 import pytest
 
+from events.http01 import HTTP01Responder as Responder
 from shared.acme.account import AccountKey, ensure_account, generate_account_key
 from shared.acme.client import make_client
 from shared.dns01.base import DNS01Provider
@@ -43,25 +41,15 @@ def pebble(tmp_path_factory: pytest.TempPathFactory, bind9: Bind9) -> Iterator[P
         server.stop()
 
 
-class _ChallengeHandler(BaseHTTPRequestHandler):
-    key_authorizations: ClassVar[dict[str, str]] = {}
+class _Table:
+    """Key authorizations by token, for the real responder to serve (no Challenge objects)."""
 
-    def do_GET(self) -> None:
-        body = None
-        if self.path.startswith(CHALLENGE_PREFIX):
-            body = self.key_authorizations.get(self.path.removeprefix(CHALLENGE_PREFIX))
-        if body is None:
-            self.send_error(404)
-            return
-        payload = body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+    def __init__(self, responses: dict[str, str]) -> None:
+        self.responses = responses
 
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet: pytest captures enough."""
+    def lookup(self, token: str, *, host: str | None) -> str | None:
+        del host
+        return self.responses.get(token)
 
 
 class HTTP01Responder:
@@ -80,18 +68,12 @@ class HTTP01Responder:
 @pytest.fixture(scope="session")
 def http01(pebble: Pebble) -> Iterator[HTTP01Responder]:
     responses: dict[str, str] = {}
-    handler = type("Handler", (_ChallengeHandler,), {"key_authorizations": responses})
-    server = ThreadingHTTPServer((LOOPBACK, pebble.http_port), handler)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
+    server = Responder(f"{LOOPBACK}:{pebble.http_port}", _Table(responses))
+    server.start()
     try:
         yield HTTP01Responder(responses)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        server.stop()
 
 
 @dataclass(frozen=True)
