@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,19 @@ from events.localapi.server import LocalAPI
 from tests.integration.localapi.conftest import CERTS, Local, certificate, eventually, start_local
 
 pytestmark = pytest.mark.integration
+
+
+@contextmanager
+def running(state: Path) -> Iterator[tuple[LocalAPI, requests.Session]]:
+    """A LocalAPI keeping its objects in `state`, and a session carrying its token."""
+    api = LocalAPI(state_file=state)
+    api.start()
+    try:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {api.token}"
+        yield api, session
+    finally:
+        api.stop()
 
 
 @pytest.fixture(scope="module")
@@ -83,27 +97,17 @@ def test_crds_in_crd_dir_are_installed_at_start(local: Local) -> None:
 
 def test_state_file_survives_a_restart(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    first = LocalAPI(state_file=state)
-    first.start()
-    try:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {first.token}"
+    with running(state) as (first, session):
         url = first.url + CERTS.format(ns="default")
         created = session.post(url, json=certificate("kept", "default")).json()
         secret_url = first.url + "/api/v1/namespaces/default/secrets"
         session.post(secret_url, json={"metadata": {"name": "s"}, "stringData": {"k": "v"}})
-    finally:
-        first.stop()
     assert stat.S_IMODE(state.stat().st_mode) == 0o600
     assert not list(tmp_path.glob(".state.json.*"))  # no temp file left behind
     saved = json.loads(state.read_text())
     rv_at_stop = saved["resourceVersion"]
 
-    second = LocalAPI(state_file=state)
-    second.start()
-    try:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {second.token}"
+    with running(state) as (second, session):
         again = session.get(second.url + CERTS.format(ns="default") + "/kept").json()
         assert again["metadata"]["uid"] == created["metadata"]["uid"]
         assert session.get(second.url + "/api/v1/namespaces/default/secrets/s").ok
@@ -111,8 +115,6 @@ def test_state_file_survives_a_restart(tmp_path: Path) -> None:
             second.url + "/api/v1/namespaces/default/configmaps", json={"metadata": {"name": "n"}}
         ).json()
         assert int(newer["metadata"]["resourceVersion"]) > rv_at_stop
-    finally:
-        second.stop()
 
 
 def test_request_log_records_verbs_and_counts_writes(local: Local, namespace: str) -> None:
@@ -166,29 +168,17 @@ def test_token_is_not_in_the_repr(local: Local) -> None:
 
 def test_watch_from_before_a_restart_is_410_gone(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    first = LocalAPI(state_file=state)
-    first.start()
-    try:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {first.token}"
+    with running(state) as (first, session):
         url = first.url + "/api/v1/namespaces/default/configmaps"
         old = session.post(url, json={"metadata": {"name": "a"}}).json()["metadata"]
         session.post(url, json={"metadata": {"name": "b"}})  # an event the next run cannot replay
-    finally:
-        first.stop()
-    second = LocalAPI(state_file=state)
-    second.start()
-    try:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {second.token}"
+    with running(state) as (second, session):
         url = second.url + "/api/v1/namespaces/default/configmaps"
         params = {"watch": "1", "resourceVersion": old["resourceVersion"]}
         with session.get(url, params=params, stream=True, timeout=10) as stream:
             first_line = next(line for line in stream.iter_lines() if line)
         event = json.loads(first_line)
         assert event["type"] == "ERROR" and event["object"]["code"] == 410
-    finally:
-        second.stop()
 
 
 def test_put_of_a_missing_lease_creates_it(local: Local, namespace: str) -> None:
@@ -202,11 +192,7 @@ def test_put_of_a_missing_lease_creates_it(local: Local, namespace: str) -> None
 
 def test_deletions_pending_at_stop_finish_after_a_restart(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    first = LocalAPI(state_file=state)
-    first.start()
-    try:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {first.token}"
+    with running(state) as (first, session):
         certs = first.url + CERTS.format(ns="default")
         owner = session.post(certs, json=certificate("owner", "default")).json()
         ref = {
@@ -217,8 +203,6 @@ def test_deletions_pending_at_stop_finish_after_a_restart(tmp_path: Path) -> Non
         }
         secrets = first.url + "/api/v1/namespaces/default/secrets"
         session.post(secrets, json={"metadata": {"name": "dep", "ownerReferences": [ref]}})
-    finally:
-        first.stop()
     # Drop the owner behind the garbage collector's back: the state a crash leaves.
     data = json.loads(state.read_text())
     data["objects"] = [
@@ -226,15 +210,9 @@ def test_deletions_pending_at_stop_finish_after_a_restart(tmp_path: Path) -> Non
     ]
     state.write_text(json.dumps(data))
 
-    second = LocalAPI(state_file=state)
-    second.start()
-    try:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {second.token}"
+    with running(state) as (second, session):
         url = second.url + "/api/v1/namespaces/default/secrets/dep"
         eventually(lambda: session.get(url).status_code == 404, what="orphaned dependent collected")
-    finally:
-        second.stop()
 
 
 def test_a_bad_crd_in_crd_dir_fails_start_loudly(tmp_path: Path) -> None:
@@ -315,38 +293,22 @@ def test_aggregated_discovery_is_served_when_asked_for(local: Local) -> None:
 
 def test_continue_token_from_before_a_restart_is_410_expired(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    first = LocalAPI(state_file=state)
-    first.start()
-    try:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {first.token}"
+    with running(state) as (first, session):
         url = first.url + "/api/v1/namespaces/default/configmaps"
         for name in ("a", "b", "c"):
             session.post(url, json={"metadata": {"name": name}})
         token = session.get(url, params={"limit": "1"}).json()["metadata"]["continue"]
         session.post(url, json={"metadata": {"name": "d"}})
-    finally:
-        first.stop()
-    second = LocalAPI(state_file=state)
-    second.start()
-    try:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {second.token}"
+    with running(state) as (second, session):
         url = second.url + "/api/v1/namespaces/default/configmaps"
         response = session.get(url, params={"limit": "1", "continue": token})
         assert response.status_code == 410
         assert response.json()["reason"] == "Expired"
-    finally:
-        second.stop()
 
 
 def test_state_file_is_written_while_running(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    api = LocalAPI(state_file=state)
-    api.start()
-    try:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {api.token}"
+    with running(state) as (api, session):
         url = api.url + "/api/v1/namespaces/default/configmaps"
         session.post(url, json={"metadata": {"name": "early"}})
 
@@ -359,8 +321,6 @@ def test_state_file_is_written_while_running(tmp_path: Path) -> None:
             return names if "early" in names else None
 
         eventually(saved_names, what="debounced save")
-    finally:
-        api.stop()
 
 
 def test_one_port_serves_plain_http_and_tls(local: Local, tmp_path: Path) -> None:
