@@ -5,6 +5,10 @@ already waits in the queue replaces nothing and is dropped, since every handler
 re-reads the object anyway (level-triggered). A sink answering 5xx (or not at all)
 is retried with exponential backoff; after the last attempt the event is dropped
 and the next tick's sweep picks the object up.
+
+Shutting down drops what is still queued rather than draining it: every handler is
+level-triggered and the next process relists, so a backlog must not hold a Pod past
+its termination grace period.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class Stats:
     retried: int = 0
     rejected: int = 0
     dropped: int = 0
+    abandoned: int = 0  # queued or backing off when shutdown began
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, name: str) -> None:
@@ -57,14 +62,16 @@ class Dispatcher:
         workers: int = 4,
         attempts: int = 5,
         backoff: float = 0.2,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
+        self._closing = threading.Event()
         self._queues: list[queue.Queue[_Job | None]] = [queue.Queue() for _ in range(workers)]
         self._pending: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._attempts = attempts
         self._backoff = backoff
-        self._sleep = sleep
+        # Backoff waits on the closing flag so that shutdown cuts it short.
+        self._sleep = sleep or self._closing.wait
         self._idle = threading.Condition(self._lock)
         self._in_flight = 0
         self.stats = Stats()
@@ -80,6 +87,9 @@ class Dispatcher:
         key = key or object_key(event)
         token = (sink.name, key)
         with self._lock:
+            if self._closing.is_set():
+                self.stats.abandoned += 1
+                return
             if token in self._pending:
                 self.stats.coalesced += 1
                 return
@@ -100,10 +110,34 @@ class Dispatcher:
         return True
 
     def close(self) -> None:
+        """Stop the workers once everything queued so far has been delivered."""
         for q in self._queues:
             q.put(None)
         for thread in self._threads:
             thread.join(timeout=30)
+
+    def shutdown(self, *, grace: float) -> bool:
+        """Drop queued events, stop retrying, and give deliveries under way `grace`
+        seconds to finish. True if they all did."""
+        self._closing.set()
+        for inbox in self._queues:
+            while True:
+                try:
+                    item = inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    self._finished(item, abandoned=True)
+            inbox.put(None)
+        finished = self.wait_idle(timeout=grace)
+        deadline = time.monotonic() + 1.0
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        if not finished:
+            log.warning(
+                "shutdown: %d deliveries still under way after %.0fs", self._in_flight, grace
+            )
+        return finished
 
     def _work(self, inbox: queue.Queue[_Job | None]) -> None:
         while True:
@@ -117,15 +151,27 @@ class Dispatcher:
             try:
                 self._deliver(item.sink, item.event)
             finally:
-                with self._idle:
-                    self._in_flight -= 1
-                    if not self._in_flight:
-                        self._idle.notify_all()
+                self._finished(item)
+
+    def _finished(self, item: _Job, *, abandoned: bool = False) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            if abandoned:
+                self._pending.discard(item.token)
+                self.stats.abandoned += 1
+            if not self._in_flight:
+                self._idle.notify_all()
 
     def _deliver(self, sink: Sink, event: CloudEvent) -> Delivery:
-        delay = self._backoff
         delivery = Delivery(0, "not attempted")
-        for attempt in range(1, self._attempts + 1):
+        for attempt in range(self._attempts):
+            if attempt:
+                self.stats.add("retried")
+                self._sleep(self._backoff * 2 ** (attempt - 1))
+            if self._closing.is_set():
+                self.stats.add("abandoned")
+                log.info("shutting down: left %s to the next process", object_key(event))
+                return delivery
             try:
                 delivery = sink.deliver(event)
             except Exception as error:  # a crashing sink must not kill the worker
@@ -145,10 +191,6 @@ class Dispatcher:
                     delivery.body,
                 )
                 return delivery
-            if attempt < self._attempts:
-                self.stats.add("retried")
-                self._sleep(delay)
-                delay *= 2
         self.stats.add("dropped")
         log.warning(
             "dropped %s after %d attempts: %s", object_key(event), self._attempts, delivery.body

@@ -47,6 +47,9 @@ class RunOptions:
     watch_only: bool = False
     # Act only while holding this Lease (two replicas of `certainly run`).
     leader: LeaseConfig | None = None
+    # On shutdown, how long deliveries under way may take; queued ones are dropped.
+    # Well inside the Deployments' terminationGracePeriodSeconds (60).
+    shutdown_grace: float = 20.0
 
 
 def partition_key(event: CloudEvent) -> str:
@@ -164,11 +167,10 @@ class Runner:
         log.info("certainly is running: watching %d kinds", len(WATCHED))
 
     def close(self) -> None:
-        """Stop watching and ticking, then let in-flight deliveries finish."""
+        """Stop watching and ticking, then let deliveries under way finish."""
         self.health.set_draining()
         self.stop.set()
-        self.dispatcher.wait_idle(timeout=30)
-        self.dispatcher.close()
+        self.dispatcher.shutdown(grace=self.options.shutdown_grace)
         if self.acting.is_set():
             self.watcher.join(timeout=2)
             if not self.options.watch_only:

@@ -127,14 +127,21 @@ class Container:
         env = {**clean_environment(), **self.image.env, **self.env}
         env["PATH"] = f"{self.bin}:{env.get('PATH', '/usr/bin:/bin')}"
         env["HOME"] = str(self.workdir)
-        self.process = subprocess.Popen(
-            self.command(),
-            cwd=self.workdir,  # not the repository: only the installed wheel imports
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        # A file, not a pipe: nobody reads a pipe while the process runs, and a full
+        # one blocks its next log line (a shared cluster's backlog logs plenty).
+        with self.log_path.open("w") as output:
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=self.workdir,  # not the repository: only the installed wheel imports
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"container-{id(self):x}.log"
 
     def wait_ready(self, url: str, *, timeout: float = 60.0) -> None:
         def ready() -> bool:
@@ -154,16 +161,13 @@ class Container:
         return self.process.wait(timeout=timeout)
 
     def logs(self) -> str:
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.kill()
-        out, err = self.process.communicate(timeout=10)
-        return (out + err)[-4000:]
+        self.stop()
+        return self.log_path.read_text()[-4000:]
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
-            self.process.communicate(timeout=10)
+            self.process.wait(timeout=10)
 
 
 def clean_environment() -> dict[str, str]:

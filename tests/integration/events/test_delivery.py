@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 
 from cloudevents.http import CloudEvent
 
@@ -77,3 +79,59 @@ def test_events_for_a_queued_object_coalesce() -> None:
     dispatcher.close()
     assert sink.calls.count("same") == 1
     assert dispatcher.stats.coalesced == 4
+
+
+def test_shutdown_finishes_the_delivery_under_way_and_drops_the_backlog() -> None:
+    started, release = threading.Event(), threading.Event()
+
+    class BlockingSink(ScriptedSink):
+        def deliver(self, event: CloudEvent) -> Delivery:
+            started.set()
+            release.wait(5)
+            return super().deliver(event)
+
+    dispatcher = Dispatcher(workers=1)
+    sink = BlockingSink([])
+    dispatcher.submit(sink, event("under-way"))
+    assert started.wait(5)
+    for name in ("queued-1", "queued-2", "queued-3"):
+        dispatcher.submit(sink, event(name))
+    threading.Timer(0.2, release.set).start()
+    assert dispatcher.shutdown(grace=10)
+    assert sink.calls == ["under-way"]
+    assert dispatcher.stats.abandoned == 3
+    dispatcher.submit(sink, event("late"))  # after shutdown: refused, not queued
+    assert dispatcher.stats.abandoned == 4 and sink.calls == ["under-way"]
+
+
+def test_shutdown_cuts_a_retry_backoff_short() -> None:
+    failing = ScriptedSink([503] * 10)
+    dispatcher = Dispatcher(workers=1, attempts=10, backoff=3600)  # real, interruptible waits
+    dispatcher.submit(failing, event("down"))
+    poll_until(lambda: dispatcher.stats.retried == 1)
+    assert dispatcher.shutdown(grace=10)  # would be an hour of backoff otherwise
+    assert failing.calls == ["down"]
+    assert (dispatcher.stats.abandoned, dispatcher.stats.dropped) == (1, 0)
+
+
+def test_shutdown_reports_a_delivery_that_outlives_the_grace() -> None:
+    started, release = threading.Event(), threading.Event()
+
+    class StuckSink(ScriptedSink):
+        def deliver(self, event: CloudEvent) -> Delivery:
+            started.set()
+            release.wait(10)
+            return super().deliver(event)
+
+    dispatcher = Dispatcher(workers=1)
+    dispatcher.submit(StuckSink([]), event("stuck"))
+    assert started.wait(5)
+    assert dispatcher.shutdown(grace=0.1) is False
+    release.set()
+
+
+def poll_until(check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not check():
+        assert time.monotonic() < deadline, "condition not met within 10s"
+        time.sleep(0.01)
