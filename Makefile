@@ -10,6 +10,9 @@ SYSTEM_TOOLS := kubectl:kubernetes-client openssl:openssl pebble:pebble \
                 pebble-challtestsrv:pebble named:bind9 tsig-keygen:bind9-utils \
                 nsupdate:bind9-dnsutils
 
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq >/dev/null
+
 .PHONY: test demo venv system-deps lint typecheck imports pytest bench clean
 
 test: venv system-deps lint typecheck imports pytest
@@ -19,7 +22,9 @@ demo: venv system-deps
 
 venv: $(STAMP)
 
+# Debian's python3 has no venv module until python3-venv is installed.
 $(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { $(APT_INSTALL) python3-venv; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
@@ -32,8 +37,7 @@ system-deps:
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	  $(APT_INSTALL) $$missing; \
 	fi
 
 lint: venv
