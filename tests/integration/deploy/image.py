@@ -2,7 +2,7 @@
 
 No container engine runs in CI, so the tests install the wheel exactly as
 infra/image/Containerfile does (`pip wheel --no-deps`, a fresh venv, the pinned
-constraints) and start the image's ENTRYPOINT + CMD with its ENV, from a directory
+constraints, then pip and setuptools removed) and start the image's ENTRYPOINT + CMD with its ENV, from a directory
 where the repository's sources are not importable.
 """
 
@@ -89,6 +89,14 @@ def build_venv(directory: Path) -> Path:
         check=True,
         capture_output=True,
         timeout=600,
+    )
+    # As the Containerfile does: nothing that installs survives into the image, so
+    # the entrypoint must run without pip and setuptools (pkg_resources).
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "uninstall", "-q", "-y", "setuptools", "pip"],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     return venv / "bin"
 
