@@ -2,8 +2,8 @@
 
 No container engine runs in CI, so the tests install the wheel exactly as
 infra/image/Containerfile does (`pip wheel --no-deps`, a fresh venv, the pinned
-constraints, then pip and setuptools removed) and start the image's ENTRYPOINT + CMD with its ENV, from a directory
-where the repository's sources are not importable.
+constraints, then pip and setuptools removed) and start the image's ENTRYPOINT +
+CMD with its ENV, from a directory where the repository's sources are not importable.
 """
 
 from __future__ import annotations
