@@ -164,6 +164,9 @@ class _Run:
             self._sync(cert, spec, secret)
             return
         if self._backing_off(cert, status):
+            # No new attempt yet, but Ready still follows the stored certificate, which
+            # may expire while the backoff runs. The next key waits for the retry.
+            self._sync(cert, spec, secret, tidy=False)
             return
         try:
             self._issue(
@@ -428,6 +431,11 @@ class _Run:
         return None
 
     def _fail(self, cert: Obj, spec: CertificateSpec, secret: Obj | None, request: Obj) -> None:
+        """Issuing=False with the request's reason, as cert-manager's issuing controller.
+
+        Ready is not the request's business: it still says what the Secret holds
+        (DoesNotExist on a first issuance, Ready or Expired on a failed renewal).
+        """
         reason, message = cr.failure_of(request)
         status: Obj = dict(cert.get("status") or {})
         failed_at = (request.get("status") or {}).get("failureTime") or format_time(
@@ -435,7 +443,8 @@ class _Run:
         )
         issuing = get_condition(status, "Issuing") or {}
         if issuing.get("status") == "False" and status.get("lastFailureTime") == failed_at:
-            return  # this failure is already recorded
+            self._sync(cert, spec, secret, tidy=False)  # this failure is already recorded
+            return
         now = self.ctx.clock.now()
         status["lastFailureTime"] = failed_at
         status["failedIssuanceAttempts"] = int(status.get("failedIssuanceAttempts") or 0) + 1
@@ -444,18 +453,14 @@ class _Run:
             status,
             kind="Issuing",
             value="False",
-            reason="Failed",
+            reason=reason,
             message=text,
             now=now,
             generation=meta(cert).get("generation"),
         )
-        ready = ready_condition(spec=spec, secret=secret, status=status, now=now)
-        if ready.status != "True":
-            set_condition(
-                status, kind="Ready", value="False", reason=reason, message=message, now=now
-            )
+        self._observe(cert, spec, secret, status)
         self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
-        self.ctx.recorder.record(cert, type=WARNING, reason="Failed", message=text)
+        self.ctx.recorder.record(cert, type=WARNING, reason=reason, message=text)
 
     # -- status only -------------------------------------------------------------------
 
@@ -496,7 +501,7 @@ class _Run:
         )
         if key_secret and key_secret != spec.secret_name:
             status["nextPrivateKeySecretName"] = key_secret
-        if status == (cert.get("status") or {}):
+        if _same_status(status, cert.get("status") or {}):
             return
         self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
         if waiting is not None:
@@ -504,15 +509,17 @@ class _Run:
                 cert, type=WARNING, reason=waiting.reason, message=waiting.message
             )
 
-    def _sync(self, cert: Obj, spec: CertificateSpec, secret: Obj | None) -> None:
+    def _sync(
+        self, cert: Obj, spec: CertificateSpec, secret: Obj | None, *, tidy: bool | None = None
+    ) -> None:
         """Nothing to issue: make status (and the Secret's metadata) match what is stored."""
         status: Obj = dict(cert.get("status") or {})
         leaf = self._observe(cert, spec, secret, status)
         if secret is not None and leaf is not None:
             self._refresh_secret(spec, secret)
-        if self.tidy:
+        if self.tidy if tidy is None else tidy:
             self._drop_unused_next_key()
-        if status != (cert.get("status") or {}):
+        if not _same_status(status, cert.get("status") or {}):
             self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
 
     def _observe(
@@ -599,6 +606,16 @@ class SecretConflict(Exception):
 def _ref(spec: CertificateSpec) -> dict[str, str]:
     ref = spec.issuer_ref
     return {"name": ref.name, "kind": ref.kind, "group": ref.group}
+
+
+def _same_status(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Equal up to condition order: set_condition moves the one it sets to the end."""
+
+    def normal(status: Mapping[str, Any]) -> dict[str, Any]:
+        conditions = sorted(status.get("conditions") or [], key=lambda c: str(c.get("type")))
+        return {**status, "conditions": conditions}
+
+    return normal(a) == normal(b)
 
 
 def _leaf(secret: Mapping[str, Any] | None) -> x509.Certificate | None:

@@ -55,10 +55,12 @@ def test_failed_renewal_keeps_the_old_secret_and_backs_off(env: Env) -> None:
     assert "Failed" in [e["reason"] for e in env.events("fragile")]
     # within the 1h backoff nothing is attempted again
     writes = env.writes()
-    env.clock.advance(timedelta(minutes=59))
+    env.clock.advance(timedelta(minutes=10))
     assert env.tick().ok
+    assert env.deliver(CERTIFICATES, "fragile").ok
     assert env.get(CERTIFICATES, "fragile")["status"]["failedIssuanceAttempts"] == 1
     assert env.writes() == writes
+    env.clock.advance(timedelta(minutes=49))
     # after it, the next attempt fails again and the backoff doubles
     env.clock.advance(timedelta(minutes=1, seconds=1))
     assert env.tick().ok
@@ -74,3 +76,58 @@ def test_expired_certificate_is_not_ready(env: Env) -> None:
     assert env.tick().ok
     ready_condition = condition(env.get(CERTIFICATES, "old"), "Ready")
     assert ready_condition["status"] == "False"
+
+
+def break_the_ca(env: Env) -> None:
+    """The CA loses its key pair: the issuer still says Ready, signing fails."""
+    env.kube.delete(SECRETS, env.namespace, "ca-root-ca")
+
+
+def test_failed_first_issuance_is_not_ready_because_the_secret_does_not_exist(env: Env) -> None:
+    env.ca_issuer()
+    break_the_ca(env)
+    env.certificate("first", issuerRef={"name": "ca", "kind": "Issuer"})
+    assert env.deliver(CERTIFICATES, "first").ok
+    cert = env.get(CERTIFICATES, "first")
+    issuing, ready_ = condition(cert, "Issuing"), condition(cert, "Ready")
+    assert (issuing["status"], issuing["reason"]) == ("False", "Failed")
+    assert issuing["message"].startswith(
+        "The certificate request has failed to complete and will be retried: "
+    )
+    assert (ready_["status"], ready_["reason"]) == ("False", "DoesNotExist")
+    assert ready_["message"] == "Issuing certificate as Secret does not exist"
+    # a later delivery inside the backoff keeps both, and writes nothing
+    writes = env.writes()
+    env.clock.advance(timedelta(minutes=30))
+    assert env.deliver(CERTIFICATES, "first").ok
+    assert env.writes() == writes
+    assert condition(env.get(CERTIFICATES, "first"), "Ready")["reason"] == "DoesNotExist"
+
+
+def test_certificate_expiring_during_the_backoff_becomes_not_ready_expired(env: Env) -> None:
+    env.ca_issuer()
+    env.issue("lapse", issuerRef={"name": "ca", "kind": "Issuer"}, duration="1h")
+    not_after = env.get(CERTIFICATES, "lapse")["status"]["notAfter"]
+    break_the_ca(env)
+    env.clock.advance(timedelta(minutes=41))
+    assert env.tick().ok  # renewal due: it fails, backoff until 1h41m
+    cert = env.get(CERTIFICATES, "lapse")
+    ready_ = condition(cert, "Ready")
+    assert (ready_["status"], ready_["reason"]) == ("True", "Ready")
+    assert condition(cert, "Issuing")["reason"] == "Failed"
+    # notAfter passes while the backoff runs: Ready follows the Secret, no new attempt
+    env.clock.advance(timedelta(minutes=20))
+    assert env.deliver(CERTIFICATES, "lapse").ok
+    cert = env.get(CERTIFICATES, "lapse")
+    ready_ = condition(cert, "Ready")
+    assert (ready_["status"], ready_["reason"]) == ("False", "Expired"), ready_
+    assert ready_["message"].startswith("Certificate expired on ")
+    assert cert["status"]["notAfter"] == not_after
+    assert cert["status"]["failedIssuanceAttempts"] == 1
+    assert condition(cert, "Issuing")["reason"] == "Failed"
+    # once the backoff is over the next attempt fails again; Ready stays Expired
+    env.clock.advance(timedelta(minutes=41))
+    assert env.tick().ok
+    cert = env.get(CERTIFICATES, "lapse")
+    assert cert["status"]["failedIssuanceAttempts"] == 2
+    assert condition(cert, "Ready")["reason"] == "Expired"
