@@ -8,9 +8,7 @@ rejects too (docs placeholders, elided required fields) have their exact errors 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +16,15 @@ import pytest
 import yaml
 
 from events.localapi.openapi import apply_defaults, prune, validate
+from tests.docs_examples import (
+    DOCS_DIR,
+    NOT_SERVED,
+    DocsExample,
+    docs_examples,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 CRD_DIR = REPO / "infra" / "crds"
-DOCS_DIR = REPO / "tests" / "fixtures" / "docs-manifests"
 
 
 def load_crds() -> dict[str, dict[str, Any]]:
@@ -57,73 +60,6 @@ def served() -> dict[tuple[str, str], str]:
     return out
 
 
-# --- the docs examples -----------------------------------------------------------------
-
-# A line holding only "..." is the docs' way of eliding the rest of a stanza.
-ELISION = re.compile(r"^\s*\.\.\.\s*$", re.MULTILINE)
-ELIDED_ACME = [
-    "spec.acme.privateKeySecretRef: Required value",
-    "spec.acme.server: Required value",
-]
-
-
-def placeholder(field: str, text: str) -> str:
-    return f'{field}: Invalid value: "{text}": {field} in body must be of type byte: "{text}"'
-
-
-VAULT_CA_PLACEHOLDER = placeholder("spec.vault.caBundle", "<base64 encoded caBundle PEM file>")
-
-# Errors a real cluster with cert-manager's CRDs reports too, beyond "..." elisions.
-EXPECTED: dict[tuple[str, int], list[str]] = {
-    # The "reuse an account" example sets no ACME server.
-    ("configuration-acme.yaml", 2): ["spec.acme.server: Required value"],
-    # The preferredChain example shows no account key Secret.
-    ("configuration-acme.yaml", 3): ["spec.acme.privateKeySecretRef: Required value"],
-    # Private ACME server: placeholder caBundle, then "..." elides the account key.
-    ("configuration-acme.yaml", 8): [
-        "spec.acme.privateKeySecretRef: Required value",
-        placeholder("spec.acme.caBundle", "<base64 encoded CA Bundle in PEM format>"),
-    ],
-    # The Gateway API example shows only the solver.
-    ("configuration-acme-http01.yaml", 3): ELIDED_ACME,
-    # The Certificate shown to explain the HTTPRoute has no secretName.
-    ("configuration-acme-http01.yaml", 4): ["spec.secretName: Required value"],
-    ("configuration-vault.yaml", 1): [VAULT_CA_PLACEHOLDER],
-    ("configuration-vault.yaml", 2): [VAULT_CA_PLACEHOLDER],
-    ("configuration-vault.yaml", 4): [VAULT_CA_PLACEHOLDER],
-    ("configuration-vault.yaml", 5): [VAULT_CA_PLACEHOLDER],
-}
-
-# Pre-v1 examples still on the docs site; cert-manager v1 does not serve them either.
-NOT_SERVED = {("configuration-acme-dns01-acme-dns.yaml", 0)}
-
-
-@dataclass(frozen=True)
-class DocsExample:
-    file: str
-    index: int
-    raw: str
-    manifest: dict[str, Any]
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return (self.file, self.index)
-
-    def __str__(self) -> str:
-        name = self.manifest.get("metadata", {}).get("name", "")
-        return f"{self.file}#{self.index}-{self.manifest['kind']}-{name}"
-
-
-def docs_examples() -> Iterator[DocsExample]:
-    for path in sorted(DOCS_DIR.glob("*.yaml")):
-        text = path.read_text()
-        raws = re.split(r"^---$", text, flags=re.MULTILINE)
-        manifests = list(yaml.safe_load_all(ELISION.sub("", text)))
-        assert len(raws) == len(manifests), path.name
-        for index, (raw, manifest) in enumerate(zip(raws, manifests, strict=True)):
-            yield DocsExample(path.name, index, raw, manifest)
-
-
 OUR_GROUPS = {crd["spec"]["group"] for crd in CRDS.values()}
 EXAMPLES = [
     example
@@ -152,9 +88,7 @@ def test_docs_example_is_accepted_as_cert_manager_accepts_it(example: DocsExampl
     prune(schema(kind), obj)
     apply_defaults(schema(kind), obj)
     errors = sorted(f"{e.field}: {e.message}" for e in validate(schema(kind), obj))
-    elided = ELISION.search(example.raw) is not None
-    expected = EXPECTED.get(example.key, ELIDED_ACME if elided and "acme:" in example.raw else [])
-    assert errors == sorted(expected)
+    assert errors == example.expected_errors
 
 
 # --- bad input is refused, naming the field --------------------------------------------
