@@ -29,6 +29,9 @@ CERTIFICATE_NAME: Final = "cert-manager.io/certificate-name"
 CERTIFICATE_REVISION: Final = "cert-manager.io/certificate-revision"
 PRIVATE_KEY_SECRET_NAME: Final = "cert-manager.io/private-key-secret-name"  # noqa: S105
 APPROVER: Final = "cert-manager.io"
+# The issuer group cert-manager's approver may approve for (an empty group means it).
+OWN_GROUP: Final = "cert-manager.io"
+DENIED_MESSAGE: Final = "The CertificateRequest was denied by an approval controller"
 
 State = Literal["pending", "issued", "failed", "denied"]
 Obj = dict[str, Any]
@@ -81,8 +84,27 @@ def state_of(request: Mapping[str, Any]) -> State:
 
 
 def failure_of(request: Mapping[str, Any]) -> tuple[str, str]:
-    ready = get_condition(request.get("status") or {}, "Ready") or {}
+    """The condition a Certificate's issuance failed with: Denied first, as cert-manager.
+
+    A denial names the approver's reason and message, so the Certificate says who
+    refused and why; an approver that gave no message is still named.
+    """
+    status = request.get("status") or {}
+    denied = get_condition(status, "Denied")
+    if denied is not None and denied.get("status") == "True":
+        reason = str(denied.get("reason") or "Denied")
+        message = str(denied.get("message") or "")
+        if not message:
+            message = f'CertificateRequest "{name_of(request)}" was denied by {reason!r}'
+        return reason, message
+    ready = get_condition(status, "Ready") or {}
     return str(ready.get("reason") or "Failed"), str(ready.get("message") or "")
+
+
+def is_own_issuer(request: Mapping[str, Any]) -> bool:
+    """Whether the request names an issuer of ours; others belong to their own controllers."""
+    ref = (request.get("spec") or {}).get("issuerRef") or {}
+    return str(ref.get("group") or OWN_GROUP) == OWN_GROUP
 
 
 def decoded(request: Mapping[str, Any], field: str) -> bytes | None:
@@ -93,10 +115,17 @@ def decoded(request: Mapping[str, Any], field: str) -> bytes | None:
 def sign(ctx: Context, request: Obj, *, resolved: ResolvedIssuer | None = None) -> Obj:
     """Approve (for our own issuers) and sign a pending request; one status write at most.
 
-    Returns the request as stored afterwards. A 409 means another invocation wrote
-    first: its result is re-read and returned, never overwritten.
+    A request for another group's issuer is left alone: its approver and signer are
+    someone else's. A denied one is marked Ready=False/Denied with a failure time, as
+    cert-manager's request controllers do. Returns the request as stored afterwards.
+    A 409 means another invocation wrote first: its result is re-read and returned,
+    never overwritten.
     """
+    if not is_own_issuer(request):
+        return request
     for _ in range(5):
+        if state_of(request) == "denied":
+            return _mark_denied(ctx, request)
         if state_of(request) != "pending":
             return request
         status = dict(request.get("status") or {})
@@ -165,6 +194,26 @@ def sign(ctx: Context, request: Obj, *, resolved: ResolvedIssuer | None = None) 
             )
         return stored
     return request
+
+
+def _mark_denied(ctx: Context, request: Obj) -> Obj:
+    status = dict(request.get("status") or {})
+    ready = get_condition(status, "Ready") or {}
+    if ready.get("reason") == "Denied" and status.get("failureTime"):
+        return request
+    now = ctx.clock.now()
+    set_condition(
+        status, kind="Ready", value="False", reason="Denied", message=DENIED_MESSAGE, now=now
+    )
+    status.setdefault("failureTime", format_time(now))
+    try:
+        return ctx.kube.replace_status(CERTIFICATE_REQUESTS, {**request, "status": status})
+    except Conflict:
+        # Another writer moved first; what it stored is what the caller decides on.
+        latest = ctx.kube.find(CERTIFICATE_REQUESTS, namespace_of(request), name_of(request))
+        if latest is None:
+            raise
+        return latest
 
 
 def _outcome(ctx: Context, request: Mapping[str, Any], resolved: ResolvedIssuer | None) -> Outcome:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,8 +18,10 @@ from events.sinks import Delivery, InProcessSink
 from shared import runtime
 from shared.clock import FakeClock
 from shared.contracts import Action, object_event, ping_event
+from shared.faults import CRASH_ENV, CRASH_EXIT_CODE
 from shared.kube.client import Kube, Obj
 from shared.kube.resources import (
+    CERTIFICATE_REQUESTS,
     CERTIFICATES,
     CLUSTER_ISSUERS,
     EVENTS,
@@ -26,7 +31,7 @@ from shared.kube.resources import (
     Resource,
     resource_for,
 )
-from tests.conftest import Cluster
+from tests.conftest import REPO, Cluster
 
 pytestmark = pytest.mark.integration
 
@@ -81,6 +86,45 @@ class Env:
             else ON_CERTIFICATE_CREATED
         )
         return sink(target).deliver(object_event(action, obj, source="tests"))
+
+    def deliver_crashing(self, name: str, *, step: str) -> None:
+        """Deliver a Certificate's event in a fresh process that dies at `step`."""
+        process = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tests.integration.pipeline.deliver_once",
+                str(self.cluster.kubeconfig),
+                self.namespace,
+                name,
+            ],
+            env={**os.environ, CRASH_ENV: step},
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert process.returncode == CRASH_EXIT_CODE, process.stderr[-2000:]
+
+    def deny(self, request: str, *, reason: str, message: str) -> None:
+        """What an approval controller (approver-policy, `cmctl deny`) does to a request."""
+        obj = self.get(CERTIFICATE_REQUESTS, request)
+        conditions = [
+            c for c in (obj.get("status") or {}).get("conditions") or [] if c["type"] != "Approved"
+        ]
+        conditions.append(
+            {
+                "type": "Denied",
+                "status": "True",
+                "reason": reason,
+                "message": message,
+                "lastTransitionTime": obj["metadata"]["creationTimestamp"],
+            }
+        )
+        self.kube.replace_status(
+            CERTIFICATE_REQUESTS, {**obj, "status": {"conditions": conditions}}
+        )
 
     def tick(self) -> Delivery:
         return sink(ON_EXPIRY_TICK).deliver(ping_event(source="tests"))
