@@ -78,21 +78,17 @@ def test_expired_certificate_is_not_ready(env: Env) -> None:
     assert ready_condition["status"] == "False"
 
 
-def break_the_ca(env: Env) -> None:
-    """The CA loses its key pair: the issuer still says Ready, signing fails."""
-    env.kube.delete(SECRETS, env.namespace, "ca-root-ca")
-
-
 def test_failed_first_issuance_is_not_ready_because_the_secret_does_not_exist(env: Env) -> None:
     env.ca_issuer()
-    break_the_ca(env)
     env.certificate("first", issuerRef={"name": "ca", "kind": "Issuer"})
+    env.deliver_crashing("first", step="request-created")
+    env.deny("first-1", reason="Refused", message="not today")
     assert env.deliver(CERTIFICATES, "first").ok
     cert = env.get(CERTIFICATES, "first")
     issuing, ready_ = condition(cert, "Issuing"), condition(cert, "Ready")
-    assert (issuing["status"], issuing["reason"]) == ("False", "Failed")
-    assert issuing["message"].startswith(
-        "The certificate request has failed to complete and will be retried: "
+    assert (issuing["status"], issuing["reason"]) == ("False", "Refused")
+    assert issuing["message"] == (
+        "The certificate request has failed to complete and will be retried: not today"
     )
     assert (ready_["status"], ready_["reason"]) == ("False", "DoesNotExist")
     assert ready_["message"] == "Issuing certificate as Secret does not exist"
@@ -106,15 +102,27 @@ def test_failed_first_issuance_is_not_ready_because_the_secret_does_not_exist(en
 
 def test_certificate_expiring_during_the_backoff_becomes_not_ready_expired(env: Env) -> None:
     env.ca_issuer()
-    env.issue("lapse", issuerRef={"name": "ca", "kind": "Issuer"}, duration="1h")
-    not_after = env.get(CERTIFICATES, "lapse")["status"]["notAfter"]
-    break_the_ca(env)
+    cert = env.issue("lapse", issuerRef={"name": "ca", "kind": "Issuer"}, duration="1h")
+    not_after = cert["status"]["notAfter"]
+    # a re-issuance (as `cmctl renew`: no clock needed) whose request an approver denies
+    cert["status"]["conditions"].append(
+        {
+            "type": "Issuing",
+            "status": "True",
+            "reason": "ManuallyTriggered",
+            "message": "Certificate re-issuance manually triggered",
+            "lastTransitionTime": cert["status"]["notBefore"],
+        }
+    )
+    env.kube.replace_status(CERTIFICATES, cert)
+    env.deliver_crashing("lapse", step="request-created")
+    env.deny("lapse-2", reason="Refused", message="not today")
     env.clock.advance(timedelta(minutes=41))
-    assert env.tick().ok  # renewal due: it fails, backoff until 1h41m
+    assert env.deliver(CERTIFICATES, "lapse").ok  # fails: backoff until 1h41m
     cert = env.get(CERTIFICATES, "lapse")
     ready_ = condition(cert, "Ready")
     assert (ready_["status"], ready_["reason"]) == ("True", "Ready")
-    assert condition(cert, "Issuing")["reason"] == "Failed"
+    assert condition(cert, "Issuing")["reason"] == "Refused"
     # notAfter passes while the backoff runs: Ready follows the Secret, no new attempt
     env.clock.advance(timedelta(minutes=20))
     assert env.deliver(CERTIFICATES, "lapse").ok
@@ -124,10 +132,5 @@ def test_certificate_expiring_during_the_backoff_becomes_not_ready_expired(env: 
     assert ready_["message"].startswith("Certificate expired on ")
     assert cert["status"]["notAfter"] == not_after
     assert cert["status"]["failedIssuanceAttempts"] == 1
-    assert condition(cert, "Issuing")["reason"] == "Failed"
-    # once the backoff is over the next attempt fails again; Ready stays Expired
-    env.clock.advance(timedelta(minutes=41))
-    assert env.tick().ok
-    cert = env.get(CERTIFICATES, "lapse")
-    assert cert["status"]["failedIssuanceAttempts"] == 2
-    assert condition(cert, "Ready")["reason"] == "Expired"
+    assert condition(cert, "Issuing")["reason"] == "Refused"
+    assert cert["status"]["revision"] == 1
