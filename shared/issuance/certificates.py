@@ -11,6 +11,7 @@ API objects only, in an order that lets any later invocation finish the job:
   4. the target Secret is written from what the request recorded (never from memory)
   5. the temporary key Secret is deleted
   6. the Certificate status moves to the new revision
+  7. requests beyond revisionHistoryLimit are deleted (again on every later sync)
 
 A crash between any two steps leaves state from which the next invocation resumes
 at the step it stopped at: one key, one request, one certificate per revision.
@@ -48,6 +49,7 @@ from shared.kube.objects import (
     get_condition,
     labels_of,
     meta,
+    name_of,
     owner_reference,
     parse_time,
     remove_condition,
@@ -381,17 +383,43 @@ class _Run:
         remove_condition(status, "Issuing")
         self._observe(cert, spec, stored, status)
         self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
+        checkpoint("status-written")
+        # A crash right here loses this Event: the recorder names Events at random, so a
+        # re-run cannot tell whether it was recorded. Recording it before the status write
+        # would instead repeat it on every re-run after a crash, and on every 409.
         self.ctx.recorder.record(
             cert,
             type=NORMAL,
             reason="Issued",
             message="The certificate has been successfully issued",
         )
-        stale_revision = revision - spec.revision_history_limit
-        if stale_revision > 0:
+        self._prune_requests(cert, spec, revision=revision)
+
+    def _prune_requests(self, cert: Obj, spec: CertificateSpec, *, revision: int) -> None:
+        """Keep the newest revisionHistoryLimit requests up to `revision`, as cert-manager.
+
+        Runs after every completed issuance and on every sync, so a crash before it, or a
+        lowered limit, ends the same way. A request newer than `revision` is an issuance
+        in flight and is left alone.
+        """
+        limit = spec.revision_history_limit
+        if revision <= limit:
+            return  # no more than `limit` revisions exist yet: nothing to list
+        uid = meta(cert).get("uid")
+        items, _ = self.ctx.kube.list(CERTIFICATE_REQUESTS, self.namespace)
+        kept: list[tuple[int, Obj]] = []
+        for request in items:
+            owners = meta(request).get("ownerReferences") or []
+            if not any(o.get("uid") == uid for o in owners):
+                continue
+            number = _revision_of(request)
+            if number is not None and number <= revision:
+                kept.append((number, request))
+        kept.sort(key=lambda pair: pair[0])
+        for _, stale in kept[: max(len(kept) - limit, 0)]:
             with contextlib.suppress(NotFound):
                 self.ctx.kube.delete(
-                    CERTIFICATE_REQUESTS, self.namespace, request_name(self.name, stale_revision)
+                    CERTIFICATE_REQUESTS, self.namespace, name_of(stale), uid=meta(stale)["uid"]
                 )
 
     def _issued_key(
@@ -521,6 +549,7 @@ class _Run:
             self._drop_unused_next_key()
         if not _same_status(status, cert.get("status") or {}):
             self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
+        self._prune_requests(cert, spec, revision=int(status.get("revision") or 0))
 
     def _observe(
         self, cert: Obj, spec: CertificateSpec, secret: Obj | None, status: Obj
@@ -616,6 +645,13 @@ def _same_status(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
         return {**status, "conditions": conditions}
 
     return normal(a) == normal(b)
+
+
+def _revision_of(request: Mapping[str, Any]) -> int | None:
+    try:
+        return int(annotations_of(request).get(cr.CERTIFICATE_REVISION) or "")
+    except ValueError:
+        return None
 
 
 def _leaf(secret: Mapping[str, Any] | None) -> x509.Certificate | None:

@@ -107,6 +107,34 @@ class Env:
         )
         assert process.returncode == CRASH_EXIT_CODE, process.stderr[-2000:]
 
+    def renew(self, name: str) -> None:
+        """Ask for a re-issuance as `cmctl renew` does: no clock, no spec change."""
+        cert = self.get(CERTIFICATES, name)
+        cert["status"]["conditions"].append(
+            {
+                "type": "Issuing",
+                "status": "True",
+                "reason": "ManuallyTriggered",
+                "message": "Certificate re-issuance manually triggered",
+                "lastTransitionTime": cert["status"]["notBefore"],
+            }
+        )
+        self.kube.replace_status(CERTIFICATES, cert)
+
+    def request_names(self, certificate: str) -> list[str]:
+        """The CertificateRequests made for a Certificate, oldest revision first."""
+        items, _ = self.kube.list(CERTIFICATE_REQUESTS, self.namespace)
+        mine = [
+            r
+            for r in items
+            if r["metadata"].get("annotations", {}).get("cert-manager.io/certificate-name")
+            == certificate
+        ]
+        mine.sort(
+            key=lambda r: int(r["metadata"]["annotations"]["cert-manager.io/certificate-revision"])
+        )
+        return [r["metadata"]["name"] for r in mine]
+
     def deny(self, request: str, *, reason: str, message: str) -> None:
         """What an approval controller (approver-policy, `cmctl deny`) does to a request."""
         obj = self.get(CERTIFICATE_REQUESTS, request)

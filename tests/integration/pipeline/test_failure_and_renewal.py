@@ -104,17 +104,7 @@ def test_certificate_expiring_during_the_backoff_becomes_not_ready_expired(env: 
     env.ca_issuer()
     cert = env.issue("lapse", issuerRef={"name": "ca", "kind": "Issuer"}, duration="1h")
     not_after = cert["status"]["notAfter"]
-    # a re-issuance (as `cmctl renew`: no clock needed) whose request an approver denies
-    cert["status"]["conditions"].append(
-        {
-            "type": "Issuing",
-            "status": "True",
-            "reason": "ManuallyTriggered",
-            "message": "Certificate re-issuance manually triggered",
-            "lastTransitionTime": cert["status"]["notBefore"],
-        }
-    )
-    env.kube.replace_status(CERTIFICATES, cert)
+    env.renew("lapse")  # as `cmctl renew`: no clock needed; an approver denies its request
     env.deliver_crashing("lapse", step="request-created")
     env.deny("lapse-2", reason="Refused", message="not today")
     env.clock.advance(timedelta(minutes=41))
