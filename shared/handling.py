@@ -7,6 +7,7 @@ status codes a CloudEvent sender understands (4xx: do not retry; 5xx: retry).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 
@@ -14,6 +15,7 @@ from cloudevents.http import CloudEvent
 from werkzeug.exceptions import BadRequest, ServiceUnavailable
 
 from shared import logs, runtime
+from shared.acmeflow.backoff import RetryAfter
 from shared.contracts import MalformedEvent, ObjectEvent, parse_object_event
 from shared.issuance.certificates import RetryLater
 from shared.kube.errors import ApiError, Invalid, Unavailable
@@ -39,7 +41,7 @@ def handle_object_event(function: str, event: CloudEvent, handler: Handler) -> N
         raise BadRequest(str(error)) from None
     except (RetryLater, Unavailable) as error:
         log.warning("will retry: %s", error)
-        raise ServiceUnavailable(str(error)) from None
+        raise ServiceUnavailable(str(error), retry_after=_retry_after(error)) from None
     except Invalid as error:
         # The API rejected what we wrote: a bug or an incompatible CRD, not worth retrying.
         log.error("API rejected a write: %s", error)
@@ -49,3 +51,10 @@ def handle_object_event(function: str, event: CloudEvent, handler: Handler) -> N
         raise ServiceUnavailable(f"Kubernetes API error: {error.reason}") from None
     elapsed = (time.perf_counter() - started) * 1000
     log.info("%s %s/%s: %s (%.1f ms)", change.action, change.kind, change.name, outcome, elapsed)
+
+
+def _retry_after(error: Exception) -> int | None:
+    """Whole seconds for the 503's Retry-After header, when the cause said how long."""
+    if isinstance(error, RetryAfter) and error.retry_after is not None:
+        return max(math.ceil(error.retry_after.total_seconds()), 0)
+    return None

@@ -17,14 +17,15 @@ from typing import Any, Final
 from shared.acme import orders as acme_orders
 from shared.acme.errors import PermanentAcmeError
 from shared.acmeflow import polling, presenters
-from shared.acmeflow.order import FINALIZER, reconcile_order, transient_as_retry_later
+from shared.acmeflow.backoff import paused_until, pausing_on_retry_after
+from shared.acmeflow.order import FINALIZER, reconcile_order
 from shared.faults import checkpoint
 from shared.issuance.certificates import RetryLater
 from shared.issuers.acme import CLIENT_ERRORS, AcmeConfigError, client_for
 from shared.issuers.base import IssuerScope
 from shared.issuers.resolve import IssuerUnavailable, resolve
 from shared.kube.errors import Conflict, NotFound
-from shared.kube.objects import meta
+from shared.kube.objects import format_time, meta
 from shared.kube.recorder import NORMAL, WARNING
 from shared.kube.resources import CHALLENGES
 from shared.runtime import Context
@@ -36,7 +37,7 @@ Obj = dict[str, Any]
 
 
 def reconcile_challenge(ctx: Context, *, namespace: str, name: str) -> str:
-    with transient_as_retry_later():
+    with pausing_on_retry_after(ctx, CHALLENGES, namespace=namespace, name=name):
         for _ in range(CONFLICT_RETRIES):
             try:
                 return _Run(ctx, namespace, name).run()
@@ -72,6 +73,9 @@ class _Run:
             if status.get("presented"):
                 self._finish_cleanup(challenge, scope)
             return f"challenge {state}"
+        paused = paused_until(challenge, now=self.ctx.clock.now())
+        if paused is not None:
+            return f"challenge: the ACME server asked to wait until {format_time(paused)}"
         try:
             client = client_for(scope)
         except AcmeConfigError as error:

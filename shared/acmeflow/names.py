@@ -17,6 +17,9 @@ REPLACES_ANNOTATION: Final = "acme.certainly.dev/replaces"
 # On a valid Order: when the CA suggests renewing its certificate (ARI), and when to ask again.
 RENEWAL_TIME_ANNOTATION: Final = "acme.certainly.dev/ari-renewal-time"
 RENEWAL_CHECK_ANNOTATION: Final = "acme.certainly.dev/ari-next-check"
+# On an Order or Challenge: the CA asked us (Retry-After) not to call before this time.
+# cert-manager keeps that in its workqueue; a stateless function keeps it on the object.
+NOT_BEFORE_ANNOTATION: Final = "acme.certainly.dev/not-before"
 
 MAX_NAME: Final = 52  # leaves room for the suffix a Challenge appends to an Order's name
 

@@ -11,7 +11,9 @@
      Certificate is reconciled, which records the certificate (or the failure)
 
 Transient CA errors are retried honouring Retry-After, then handed back as
-RetryLater so the event is redelivered; permanent ones make the Order errored.
+RetryAfter so the event is redelivered; a Retry-After too long to wait out is
+recorded on the Order first (backoff.py) and no CA request is made before it.
+Permanent ones make the Order errored.
 """
 
 from __future__ import annotations
@@ -19,15 +21,16 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 from acme import client as acme_client
 
 from shared.acme import orders as acme_orders
-from shared.acme.errors import PermanentAcmeError, TransientAcmeError, retrying
+from shared.acme.errors import PermanentAcmeError, retrying
 from shared.acme.renewal_info import offers_renewal_info
 from shared.acmeflow import polling
+from shared.acmeflow.backoff import paused_until, pausing_on_retry_after
 from shared.acmeflow.names import REPLACES_ANNOTATION, challenge_name
 from shared.acmeflow.solvers import CHALLENGE_KINDS, DNS01, select_solver
 from shared.faults import checkpoint
@@ -64,22 +67,13 @@ Obj = dict[str, Any]
 
 def reconcile_order(ctx: Context, *, namespace: str, name: str) -> str:
     """Move an Order as far as it can go now; returns what happened, for the log."""
-    with transient_as_retry_later():
+    with pausing_on_retry_after(ctx, ORDERS, namespace=namespace, name=name):
         for _ in range(CONFLICT_RETRIES):
             try:
                 return retrying(lambda: _Run(ctx, namespace, name).run(), clock=ctx.clock.now)
             except Conflict:
                 continue
     raise RetryLater(f"order {namespace}/{name} kept changing; try again")
-
-
-@contextlib.contextmanager
-def transient_as_retry_later() -> Iterator[None]:
-    try:
-        yield
-    except TransientAcmeError as error:
-        after = f" (retry after {error.retry_after})" if error.retry_after else ""
-        raise RetryLater(f"ACME server: {error}{after}") from error
 
 
 class _Run:
@@ -96,6 +90,11 @@ class _Run:
         if state in FINAL_STATES:
             finish(self.ctx, order)
             return f"order {state}"
+        paused = paused_until(order, now=self.ctx.clock.now())
+        if paused is not None:
+            return (
+                f"order {state or 'new'}: the ACME server asked to wait until {format_time(paused)}"
+            )
         try:
             resolved = resolve(
                 self.ctx,

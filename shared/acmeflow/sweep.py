@@ -2,7 +2,9 @@
 
 Unfinished Challenges and Orders are moved on; valid Orders have their certificate's
 renewal window (ARI) checked. Objects younger than FRESH are left to their own
-events: the sweep is the safety net, not a second worker racing the first.
+events: the sweep is the safety net, not a second worker racing the first. Objects
+the CA asked us to leave alone for a while (backoff.py) are skipped from the list
+itself: no read, no CA request, no write.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Final
 
+from shared.acmeflow.backoff import paused_until
 from shared.acmeflow.challenge import reconcile_challenge
 from shared.acmeflow.order import FINAL_STATES, reconcile_order
 from shared.acmeflow.renewal import RENEWING, check_renewal
@@ -40,7 +43,7 @@ def sweep_acme(ctx: Context) -> list[str]:
         deleting = bool((challenge.get("metadata") or {}).get("deletionTimestamp"))
         if status.get("state") in FINAL_STATES and not status.get("presented") and not deleting:
             continue
-        if _fresh(challenge, now) and not deleting:
+        if (_fresh(challenge, now) or paused_until(challenge, now=now)) and not deleting:
             continue
         ns, name = namespace_of(challenge), name_of(challenge)
         _guarded(
@@ -56,6 +59,8 @@ def sweep_acme(ctx: Context) -> list[str]:
             if outcome == RENEWING:
                 moved.append(f"Order/{ns}/{name}")
         elif state not in FINAL_STATES and not _fresh(order, now):
+            if paused_until(order, now=now):
+                continue
             _guarded(f"Order/{ns}/{name}", partial(reconcile_order, ctx, namespace=ns, name=name))
             moved.append(f"Order/{ns}/{name}")
     return moved

@@ -3,7 +3,8 @@
 It serves Pebble's directory with `renewalInfo` added, pointing at itself, and answers
 `GET /renewal-info/<certID>` with the window the test sets; every other ACME URL in
 the directory is Pebble's own, so orders and accounts go to Pebble unchanged. Queued
-`outages` make the directory answer 503 (with Retry-After) that many times first.
+`outages` make the directory answer 503 (with Retry-After) that many times first;
+queued `rate_limits` make it answer 429 rateLimited (with Retry-After).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class AriEndpoint:
         self.retry_after_seconds = 3600
         self.asked: list[str] = []  # certIDs, in order
         self.outages: deque[str] = deque()  # Retry-After values for the next directory GETs
+        self.rate_limits: deque[str] = deque()  # the same, answered 429 rateLimited
         self.directory_hits: list[float] = []  # monotonic times of directory GETs
         self._server = ThreadingHTTPServer((LOOPBACK, 0), self._handler())
         host, port = self._server.server_address[:2]
@@ -79,7 +81,10 @@ class AriEndpoint:
                 if self.path == "/directory":
                     endpoint.directory_hits.append(time.monotonic())
                     if endpoint.outages:
-                        self._outage(endpoint.outages.popleft())
+                        self._refuse(503, "serverInternal", endpoint.outages.popleft())
+                        return
+                    if endpoint.rate_limits:
+                        self._refuse(429, "rateLimited", endpoint.rate_limits.popleft())
                         return
                     body = endpoint._directory()
                 elif self.path.startswith(RENEWAL_PATH):
@@ -96,11 +101,11 @@ class AriEndpoint:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def _outage(self, retry_after: str) -> None:
+            def _refuse(self, status: int, problem_type: str, retry_after: str) -> None:
                 problem = json.dumps(
-                    {"type": "urn:ietf:params:acme:error:serverInternal", "detail": "down"}
+                    {"type": f"urn:ietf:params:acme:error:{problem_type}", "detail": "not now"}
                 ).encode()
-                self.send_response(503)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/problem+json")
                 self.send_header("Retry-After", retry_after)
                 self.send_header("Content-Length", str(len(problem)))

@@ -1,10 +1,13 @@
-"""Transient CA errors: retried within the invocation honouring a short Retry-After, handed
-back as a retryable 503 when Retry-After is longer than an invocation should wait."""
+"""Transient CA errors: retried within the invocation honouring a short Retry-After; a
+longer one is recorded on the Order, and no CA request is made before it — not by a
+redelivery, not by the tick — and exactly one after."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -12,10 +15,13 @@ from events.routes import ON_CHALLENGE_READY
 from events.sinks import InProcessSink
 from shared import runtime
 from shared.acme.client import forget_directories
+from shared.acmeflow.names import NOT_BEFORE_ANNOTATION
+from shared.acmeflow.sweep import sweep_acme
 from shared.config import Config
 from shared.contracts import object_event
 from shared.issuance.certificates import reconcile_certificate
 from shared.issuers.resolve import reconcile_issuer
+from shared.kube.objects import parse_time
 from shared.kube.resources import CLUSTER_ISSUERS, ORDERS
 from tests.e2e.acme_pipeline.conftest import Pipeline, condition, http01_solvers
 from tests.e2e.acme_pipeline.front import AriEndpoint
@@ -41,9 +47,8 @@ def front(pipeline: Pipeline) -> Iterator[AriEndpoint]:
         endpoint.stop()
 
 
-def test_short_outage_is_waited_out_and_long_one_is_requeued(
-    pipeline: Pipeline, front: AriEndpoint
-) -> None:
+def _new_order(pipeline: Pipeline, front: AriEndpoint) -> dict[str, Any]:
+    """An Order for a Certificate whose ClusterIssuer talks to the CA through `front`."""
     ctx = runtime.current()
     issuer = pipeline.cluster_issuer("flaky", solvers=http01_solvers(), server=front.directory_url)
     name = issuer["metadata"]["name"]
@@ -63,6 +68,11 @@ def test_short_outage_is_waited_out_and_long_one_is_requeued(
     )
     reconcile_certificate(ctx, namespace=pipeline.namespace, name="flaky")
     (order,) = pipeline.items(ORDERS)
+    return order
+
+
+def test_short_outage_is_waited_out(pipeline: Pipeline, front: AriEndpoint) -> None:
+    order = _new_order(pipeline, front)
     sink = InProcessSink(ON_CHALLENGE_READY)
 
     # Two 503s with Retry-After: 1 — the same invocation waits them out and orders.
@@ -76,13 +86,41 @@ def test_short_outage_is_waited_out_and_long_one_is_requeued(
     order = pipeline.get(ORDERS, order["metadata"]["name"])
     assert order["status"]["url"]
 
-    # Retry-After: 120 — no waiting in the invocation: a retryable 503, nothing written.
-    front.outages.append("120")
+
+def test_a_long_rate_limit_pauses_the_order_until_its_time(
+    pipeline: Pipeline, front: AriEndpoint
+) -> None:
+    ctx = runtime.current()
+    order = _new_order(pipeline, front)
+    sink = InProcessSink(ON_CHALLENGE_READY)
+
+    # 429 rateLimited, Retry-After: 3600 — too long to wait in the invocation: the time goes
+    # on the Order and the event comes back as a retryable 503.
+    front.rate_limits.append("3600")
     forget_directories()
     hits_before = len(front.directory_hits)
     delivery = sink.deliver(object_event("update", order, source="t"))
     assert delivery.status == 503 and delivery.retryable
-    assert "retry after" in delivery.body.lower()
+    assert "rateLimited" in delivery.body
     assert len(front.directory_hits) - hits_before == 1
-    after = pipeline.get(ORDERS, order["metadata"]["name"])
-    assert after["metadata"]["resourceVersion"] == order["metadata"]["resourceVersion"]
+    paused = pipeline.get(ORDERS, order["metadata"]["name"])
+    not_before = parse_time(paused["metadata"]["annotations"][NOT_BEFORE_ANNOTATION])
+    assert not_before == pipeline.clock.now() + timedelta(seconds=3600)
+    assert not paused.get("status", {}).get("url")
+
+    # Before that time: a redelivery and the tick skip it, asking the CA nothing, writing nothing.
+    pipeline.clock.advance(timedelta(minutes=59))
+    forget_directories()
+    assert sink.deliver(object_event("update", paused, source="t")).ok
+    assert ctx.clock.now() < not_before
+    sweep_acme(ctx)
+    assert len(front.directory_hits) - hits_before == 1
+    still = pipeline.get(ORDERS, order["metadata"]["name"])
+    assert still["metadata"]["resourceVersion"] == paused["metadata"]["resourceVersion"]
+
+    # From that time on: one request, and the Order is created at the CA.
+    pipeline.clock.advance(timedelta(minutes=1))
+    forget_directories()
+    assert sink.deliver(object_event("update", still, source="t")).ok
+    assert len(front.directory_hits) - hits_before == 2
+    assert pipeline.get(ORDERS, order["metadata"]["name"])["status"]["url"]
