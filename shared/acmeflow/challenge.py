@@ -86,7 +86,9 @@ class _Run:
             try:
                 presenters.present(self.ctx, scope, challenge)
             except presenters.PresentError as error:
-                return self._waiting(challenge, f"Error presenting challenge: {error}")
+                return self._waiting(
+                    challenge, f"Error presenting challenge: {error}", event="PresentError"
+                )
             status.update(presented=True, processing=True, state="pending", reason="")
             challenge = self.ctx.kube.replace_status(CHALLENGES, {**challenge, "status": status})
             checkpoint("challenge-presented")
@@ -127,11 +129,15 @@ class _Run:
             reason = f"Error accepting authorization: acme: authorization error for {spec.get('dnsName')}: {error}"
         return self._final(challenge, scope, state="invalid", reason=reason)
 
-    def _waiting(self, challenge: Obj, reason: str) -> str:
+    def _waiting(self, challenge: Obj, reason: str, *, event: str | None = None) -> str:
+        """Record why the Challenge waits; a Warning `event` only when the reason changes,
+        so a retry loop on the same failure writes and records nothing more."""
         status = dict(challenge.get("status") or {})
         if status.get("reason") != reason:
             status.update(reason=reason, processing=True, state=status.get("state") or "pending")
-            self.ctx.kube.replace_status(CHALLENGES, {**challenge, "status": status})
+            stored = self.ctx.kube.replace_status(CHALLENGES, {**challenge, "status": status})
+            if event is not None:
+                self.ctx.recorder.record(stored, type=WARNING, reason=event, message=reason)
         return reason
 
     def _final(self, challenge: Obj, scope: IssuerScope, *, state: str, reason: str) -> str:

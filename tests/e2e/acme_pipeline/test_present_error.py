@@ -1,0 +1,95 @@
+"""A Challenge that cannot be presented (BIND9 refuses a wrong TSIG secret): a clear reason
+on the Challenge and one Warning PresentError Event, however often it is retried; the
+secret appears nowhere."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import pytest
+
+from shared import runtime
+from shared.acmeflow.challenge import reconcile_challenge
+from shared.acmeflow.order import reconcile_order
+from shared.config import Config
+from shared.issuance.certificates import reconcile_certificate
+from shared.issuers.resolve import reconcile_issuer
+from shared.kube.resources import CHALLENGES, ORDERS, SECRETS
+from tests.e2e.acme_pipeline.conftest import Pipeline, rfc2136_solver
+from tests.e2e.flows import unique_name
+
+pytestmark = pytest.mark.e2e
+
+# Valid base64 of the right length for HMAC-SHA256, but not the key BIND9 knows.
+WRONG_SECRET = base64.b64encode(b"not-the-tsig-key-bind9-expects!!").decode()
+
+
+@pytest.fixture
+def ctx(pipeline: Pipeline) -> Iterator[runtime.Context]:
+    context = runtime.Context.build(
+        pipeline.kube,
+        clock=pipeline.clock,
+        config=Config(
+            cluster_resource_namespace=pipeline.resource_namespace,
+            dns01_recursive_nameservers=(pipeline.bind9.address,),
+        ),
+    )
+    runtime.install(context)
+    try:
+        yield context
+    finally:
+        runtime.install(None)
+
+
+def test_a_wrong_tsig_secret_gives_a_clear_reason_and_one_warning_event(
+    pipeline: Pipeline, ctx: runtime.Context
+) -> None:
+    solver = rfc2136_solver(pipeline)
+    solver["dns01"]["rfc2136"]["tsigSecretSecretRef"] = {"name": "wrong-tsig", "key": "secret"}
+    pipeline.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "wrong-tsig", "namespace": pipeline.resource_namespace},
+            "data": {"secret": base64.b64encode(WRONG_SECRET.encode()).decode()},
+        }
+    )
+    issuer = pipeline.cluster_issuer("badtsig", solvers=[solver])["metadata"]["name"]
+    reconcile_issuer(ctx, kind="ClusterIssuer", namespace="", name=issuer)
+    pipeline.create(
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Certificate",
+            "metadata": {"name": "badtsig"},
+            "spec": {
+                "secretName": "badtsig-tls",
+                "dnsNames": [unique_name("badtsig")],
+                "issuerRef": {"name": issuer, "kind": "ClusterIssuer"},
+            },
+        }
+    )
+    reconcile_certificate(ctx, namespace=pipeline.namespace, name="badtsig")
+    (order,) = pipeline.items(ORDERS)
+    reconcile_order(ctx, namespace=pipeline.namespace, name=order["metadata"]["name"])
+    (challenge,) = pipeline.items(CHALLENGES)
+    name = challenge["metadata"]["name"]
+
+    outcome = reconcile_challenge(ctx, namespace=pipeline.namespace, name=name)
+    failed = pipeline.get(CHALLENGES, name)
+    reason = failed["status"]["reason"]
+    assert outcome == reason
+    assert reason.startswith("Error presenting challenge: ")
+    assert "TSIG" in reason and "secret" in reason
+    assert failed["status"].get("presented") is not True
+
+    # The retry loop (redelivery, tick) meets the same failure: no new write, no new Event.
+    reconcile_challenge(ctx, namespace=pipeline.namespace, name=name)
+    again = pipeline.get(CHALLENGES, name)
+    assert again["metadata"]["resourceVersion"] == failed["metadata"]["resourceVersion"]
+    warnings = [e for e in pipeline.events(name) if e["type"] == "Warning"]
+    assert [(e["reason"], e["message"]) for e in warnings] == [("PresentError", reason)]
+
+    tsig = pipeline.get(SECRETS, "wrong-tsig", pipeline.resource_namespace)
+    for text in (reason, warnings[0]["message"]):
+        assert WRONG_SECRET not in text and tsig["data"]["secret"] not in text
