@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from shared.certificates.durations import format_duration, parse_duration
+from shared.certificates.metadata_rules import annotation_problems, label_problems
 
 __all__ = [
     "ADDITIONAL_OUTPUT_FORMATS",
@@ -708,6 +709,11 @@ def _parse_secret_template(
 ) -> SecretTemplate:
     labels = _string_map(reader, template, "labels", errors)
     annotations = _string_map(reader, template, "annotations", errors)
+    # What the API server would refuse on the Secret is refused here, with its wording.
+    for problem in label_problems(labels):
+        errors.append(FieldError("spec.secretTemplate.labels", problem))
+    for problem in annotation_problems(annotations):
+        errors.append(FieldError("spec.secretTemplate.annotations", problem))
     for key in annotations:
         # cert-manager owns its annotations on the Secret; a template may not forge them.
         if key.startswith("cert-manager.io/"):

@@ -41,7 +41,7 @@ from shared.issuance import requests as cr
 from shared.issuance import secrets
 from shared.issuance.names import next_key_secret_name, request_name
 from shared.issuers.resolve import IssuerUnavailable, resolve
-from shared.kube.errors import AlreadyExists, Conflict, NotFound
+from shared.kube.errors import AlreadyExists, Conflict, Invalid, NotFound
 from shared.kube.objects import (
     annotations_of,
     encode_data,
@@ -75,6 +75,8 @@ log = logging.getLogger(__name__)
 
 NEXT_KEY_LABEL: Final = "cert-manager.io/next-private-key"
 CONFLICT_RETRIES: Final = 8
+# Condition reason and Event when the API server refuses the Secret we write.
+REJECTED_REASON: Final = "SecretRejected"
 
 Obj = dict[str, Any]
 
@@ -369,7 +371,17 @@ class _Run:
         except secrets.KeystorePasswordMissing as error:
             self._not_ready(cert, reason="KeystorePasswordMissing", message=str(error), event=True)
             return
-        stored = secrets.store(self.ctx, secret, desired)
+        try:
+            stored = secrets.store(self.ctx, secret, desired)
+        except Invalid as error:
+            # The API refuses the Secret (e.g. its annotations grew too large with ones
+            # another actor set). Retrying cannot help until someone changes something:
+            # say so, keep the old Secret, and keep the signed request and its key so
+            # the next run completes without signing again.
+            self._not_ready(
+                cert, reason=REJECTED_REASON, message=_rejected(spec, error), event=True
+            )
+            return
         checkpoint("secret-written")
         key_secret = annotations_of(request).get(cr.PRIVATE_KEY_SECRET_NAME)
         if key_secret and key_secret != spec.secret_name:
@@ -544,7 +556,7 @@ class _Run:
         status: Obj = dict(cert.get("status") or {})
         leaf = self._observe(cert, spec, secret, status)
         if secret is not None and leaf is not None:
-            self._refresh_secret(spec, secret)
+            self._refresh_secret(cert, spec, secret)
         if self.tidy if tidy is None else tidy:
             self._drop_unused_next_key()
         if not _same_status(status, cert.get("status") or {}):
@@ -584,7 +596,7 @@ class _Run:
             with contextlib.suppress(NotFound):
                 self.ctx.kube.delete(SECRETS, self.namespace, name, uid=meta(stored)["uid"])
 
-    def _refresh_secret(self, spec: CertificateSpec, secret: Obj) -> None:
+    def _refresh_secret(self, cert: Obj, spec: CertificateSpec, secret: Obj) -> None:
         """secretTemplate and output formats apply without re-issuing, as in cert-manager."""
         key_pem = secret_bytes(secret, "tls.key")
         chain_pem = secret_bytes(secret, "tls.crt")
@@ -601,7 +613,14 @@ class _Run:
             )
         except (secrets.KeystorePasswordMissing, InvalidCertificate, InvalidPrivateKey):
             return
-        secrets.store(self.ctx, secret, desired)
+        try:
+            secrets.store(self.ctx, secret, desired)
+        except Invalid as error:
+            # The stored certificate is still good: Ready stays as it is; the Event says
+            # why the template's metadata did not reach the Secret.
+            self.ctx.recorder.record(
+                cert, type=WARNING, reason=REJECTED_REASON, message=_rejected(spec, error)
+            )
 
     def _not_ready(self, cert: Obj, *, reason: str, message: str, event: bool) -> None:
         status: Obj = dict(cert.get("status") or {})
@@ -645,6 +664,13 @@ def _same_status(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
         return {**status, "conditions": conditions}
 
     return normal(a) == normal(b)
+
+
+def _rejected(spec: CertificateSpec, error: Invalid) -> str:
+    return (
+        f'The API server refused to store Secret "{spec.secret_name}": {error.message}; '
+        "the existing Secret is unchanged"
+    )
 
 
 def _revision_of(request: Mapping[str, Any]) -> int | None:
