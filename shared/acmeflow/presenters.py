@@ -19,7 +19,7 @@ import requests
 
 from shared.acmeflow import http01_solver
 from shared.dns01 import resolver
-from shared.dns01.base import DNS01Provider, challenge_record_name
+from shared.dns01.base import DNS01Provider, DomainAware, challenge_record_name
 from shared.dns01.errors import DNS01Error
 from shared.dns01.registry import provider_for_scope
 from shared.issuers.base import IssuerScope
@@ -122,7 +122,11 @@ def nameservers(ctx: Context) -> list[resolver.Nameserver]:
 def _provider(scope: IssuerScope, spec: Mapping[str, Any]) -> DNS01Provider:
     dns01 = (spec.get("solver") or {}).get("dns01") or {}
     try:
-        return provider_for_scope(dns01, scope=scope)
+        provider = provider_for_scope(dns01, scope=scope)
+        if isinstance(provider, DomainAware):
+            # The domain being validated, not the (possibly CNAME-followed) record name.
+            return provider.for_domain(str(spec.get("dnsName") or ""))
+        return provider
     except NotFound as error:
         raise PresentError(error.message) from None
     except KeyError as error:

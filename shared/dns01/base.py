@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final, Protocol
+from typing import Final, Protocol, runtime_checkable
 
 CHALLENGE_LABEL: Final = "_acme-challenge"
 
@@ -24,3 +24,14 @@ class DNS01Provider(Protocol):
     def present(self, *, fqdn: str, zone: str, value: str) -> None: ...
 
     def cleanup(self, *, fqdn: str, zone: str, value: str) -> None: ...
+
+
+@runtime_checkable
+class DomainAware(Protocol):
+    """A provider that is also told the domain being validated, not only where to write.
+
+    cert-manager's webhook contract sends the Challenge's dnsName beside the resolved
+    FQDN: under cnameStrategy Follow the two name different domains.
+    """
+
+    def for_domain(self, dns_name: str) -> DNS01Provider: ...

@@ -8,6 +8,7 @@ webhook reads its own credentials from `resourceNamespace`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -77,11 +78,16 @@ class WebhookProvider:
     config: Any = None  # passed through verbatim; may hold secret *references*, never logged
     resource_namespace: str = ""
     allow_ambient_credentials: bool = False
+    # The Challenge's spec.dnsName (set by for_domain); empty when used without a Challenge.
+    dns_name: str = ""
     post: Poster = field(default=_post_via_runtime, repr=False, compare=False)
 
     @property
     def path(self) -> str:
         return f"/apis/{self.group_name}/v1alpha1/{self.solver_name}"
+
+    def for_domain(self, dns_name: str) -> WebhookProvider:
+        return dataclasses.replace(self, dns_name=dns_name)
 
     def present(self, *, fqdn: str, zone: str, value: str) -> None:
         self._call("Present", fqdn=fqdn, zone=zone, value=value)
@@ -95,7 +101,7 @@ class WebhookProvider:
             "uid": str(uuid.uuid5(UID_NAMESPACE, f"{action}\n{resolved}\n{value}")),
             "action": action,
             "type": "dns-01",
-            "dnsName": _dns_name(resolved),
+            "dnsName": self.dns_name.rstrip(".") or _dns_name(resolved),
             "key": value,
             "resourceNamespace": self.resource_namespace,
             "resolvedFQDN": resolved,
@@ -127,7 +133,7 @@ class WebhookProvider:
 
 
 def _dns_name(resolved_fqdn: str) -> str:
-    """The domain being validated, as cert-manager sends it (no challenge label, no dot)."""
+    """Without a Challenge: the domain the record name is for (no challenge label, no dot)."""
     return resolved_fqdn.removeprefix(f"{CHALLENGE_LABEL}.").rstrip(".")
 
 
