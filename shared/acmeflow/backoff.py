@@ -13,15 +13,17 @@ from __future__ import annotations
 import contextlib
 import datetime
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Final
 
 from shared.acme.errors import TransientAcmeError
 from shared.acmeflow.names import NOT_BEFORE_ANNOTATION
 from shared.issuance.certificates import RetryLater
-from shared.kube.errors import NotFound
+from shared.kube.errors import Conflict, NotFound
 from shared.kube.objects import format_time, meta, parse_time
 from shared.kube.resources import Resource
 from shared.runtime import Context
+
+CONFLICT_RETRIES: Final = 3
 
 
 class RetryAfter(RetryLater):
@@ -55,11 +57,29 @@ def pausing_on_retry_after(
         if delay is not None and delay > datetime.timedelta(0):
             until = _whole_seconds_up(ctx.clock.now() + delay)
             after = f" (retry after {format_time(until)})"
-            # A merge patch: no precondition to lose, and a concurrent status write survives.
-            patch = {"metadata": {"annotations": {NOT_BEFORE_ANNOTATION: format_time(until)}}}
-            with contextlib.suppress(NotFound):
-                ctx.kube.patch(resource, namespace, name, patch)
+            _record(ctx, resource, namespace=namespace, name=name, until=until)
         raise RetryAfter(f"ACME server: {error}{after}", retry_after=delay) from error
+
+
+def _record(
+    ctx: Context, resource: Resource, *, namespace: str, name: str, until: datetime.datetime
+) -> None:
+    """Annotate the object (an update: the reconcilers' roles already write these kinds)."""
+    for _ in range(CONFLICT_RETRIES):
+        obj = ctx.kube.find(resource, namespace, name)
+        if obj is None:
+            return
+        annotations = {**(meta(obj).get("annotations") or {})}
+        annotations[NOT_BEFORE_ANNOTATION] = format_time(until)
+        try:
+            ctx.kube.replace(
+                resource, {**obj, "metadata": {**meta(obj), "annotations": annotations}}
+            )
+        except NotFound:
+            return
+        except Conflict:
+            continue
+        return
 
 
 def _whole_seconds_up(moment: datetime.datetime) -> datetime.datetime:
