@@ -11,6 +11,9 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
+# Which secretTemplate keys we put on the Secret, so removing one removes it there; a
+# template may not set it (nor cert-manager.io/* annotations: spec.py refuses those).
+TEMPLATE_KEYS_ANNOTATION: Final = "certainly.io/secret-template-keys"
 ANNOTATIONS_LIMIT: Final = 256 * 1024  # bytes of keys and values together
 NAME_MAX: Final = 63
 PREFIX_MAX: Final = 253

@@ -17,7 +17,11 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from shared.certificates.durations import format_duration, parse_duration
-from shared.certificates.metadata_rules import annotation_problems, label_problems
+from shared.certificates.metadata_rules import (
+    TEMPLATE_KEYS_ANNOTATION,
+    annotation_problems,
+    label_problems,
+)
 
 __all__ = [
     "ADDITIONAL_OUTPUT_FORMATS",
@@ -721,6 +725,13 @@ def _parse_secret_template(
                 FieldError(
                     "spec.secretTemplate.annotations",
                     f'Invalid value: "{key}": cert-manager.io/* annotations are not allowed',
+                )
+            )
+        elif key == TEMPLATE_KEYS_ANNOTATION:
+            errors.append(
+                FieldError(
+                    "spec.secretTemplate.annotations",
+                    f'Invalid value: "{key}": reserved for tracking the template itself',
                 )
             )
     return SecretTemplate(labels=labels, annotations=annotations)

@@ -8,9 +8,11 @@ kept, so a failure or a concurrent writer can never leave it half-written.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from shared.certificates.metadata_rules import TEMPLATE_KEYS_ANNOTATION as TEMPLATE_KEYS
 from shared.certificates.secret import build_secret_data, secret_annotations, secret_labels
 from shared.certificates.spec import CertificateSpec
 from shared.kube.errors import NotFound
@@ -32,6 +34,20 @@ MANAGED_KEYS: Final = frozenset(
         "truststore.p12",
         "keystore.jks",
         "truststore.jks",
+    }
+)
+
+DERIVED_ANNOTATIONS: Final = frozenset(
+    {
+        "cert-manager.io/certificate-name",
+        "cert-manager.io/issuer-name",
+        "cert-manager.io/issuer-kind",
+        "cert-manager.io/issuer-group",
+        "cert-manager.io/common-name",
+        "cert-manager.io/alt-names",
+        "cert-manager.io/ip-sans",
+        "cert-manager.io/uri-sans",
+        "cert-manager.io/email-sans",
     }
 )
 
@@ -93,11 +109,13 @@ def desired_secret(
     metadata: Obj = {
         "name": spec.secret_name,
         "namespace": spec.namespace,
-        "labels": {**(old.get("labels") or {}), **secret_labels(spec)},
-        "annotations": {
-            **(old.get("annotations") or {}),
-            **secret_annotations(spec=spec, leaf=leaf),
-        },
+        **template_metadata(
+            spec,
+            old_labels=old.get("labels") or {},
+            old_annotations=old.get("annotations") or {},
+            ours_labels=secret_labels(spec),
+            ours_annotations=secret_annotations(spec=spec, leaf=leaf),
+        ),
     }
     for field in ("resourceVersion", "uid", "ownerReferences", "finalizers"):
         if field in old:
@@ -109,6 +127,61 @@ def desired_secret(
         "type": (existing or {}).get("type") or TLS_TYPE,
         "data": {**kept, **encode_data(data)},
     }
+
+
+def template_metadata(
+    spec: CertificateSpec,
+    *,
+    old_labels: Mapping[str, str],
+    old_annotations: Mapping[str, str],
+    ours_labels: Mapping[str, str],
+    ours_annotations: Mapping[str, str],
+) -> dict[str, dict[str, str]]:
+    """The Secret's labels and annotations: what other actors set, then ours.
+
+    cert-manager owns its template entries through server-side apply, so an entry
+    removed from secretTemplate leaves the Secret. We get the same effect by recording
+    the template's keys in TEMPLATE_KEYS: a key recorded last time and not in the
+    template now is removed; keys anyone else set are kept. cert-manager's own
+    annotations are rewritten from the certificate, so a stale one (email-sans after
+    the emails went) goes too.
+    """
+    previous = _recorded_template_keys(old_annotations)
+    template = spec.secret_template
+    dropped_labels = previous["labels"] - set(template.labels)
+    dropped_annotations = previous["annotations"] - set(template.annotations)
+    labels = {k: v for k, v in old_labels.items() if k not in dropped_labels}
+    annotations = {
+        k: v
+        for k, v in old_annotations.items()
+        if k not in dropped_annotations and k != TEMPLATE_KEYS and not _derived_annotation(k)
+    }
+    labels.update(ours_labels)
+    annotations.update(ours_annotations)
+    if template.labels or template.annotations:
+        recorded = {"annotations": sorted(template.annotations), "labels": sorted(template.labels)}
+        annotations[TEMPLATE_KEYS] = json.dumps(recorded, separators=(",", ":"))
+    return {"labels": labels, "annotations": annotations}
+
+
+def _recorded_template_keys(annotations: Mapping[str, str]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {"labels": set(), "annotations": set()}
+    try:
+        recorded = json.loads(annotations.get(TEMPLATE_KEYS) or "{}")
+    except ValueError:
+        return found  # mangled by someone: forget nothing we cannot name
+    if not isinstance(recorded, dict):
+        return found
+    for kind in found:
+        keys = recorded.get(kind)
+        if isinstance(keys, list):
+            found[kind] = {k for k in keys if isinstance(k, str)}
+    return found
+
+
+def _derived_annotation(key: str) -> bool:
+    """cert-manager's annotations computed from the certificate (issuer and names)."""
+    return key in DERIVED_ANNOTATIONS or key.startswith("cert-manager.io/subject-")
 
 
 def same_content(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:

@@ -257,6 +257,16 @@ def test_renew_before_percentage_is_accepted() -> None:
             "spec.secretTemplate.annotations",
             "not allowed",
         ),
+        (
+            {"secretTemplate": {"annotations": {"certainly.io/secret-template-keys": "[]"}}},
+            "spec.secretTemplate.annotations",
+            "reserved",
+        ),
+        (
+            {"secretTemplate": {"labels": {"bad key!": "x"}}},
+            "spec.secretTemplate.labels",
+            "name part must consist of",
+        ),
         ({"dnsNames": "web.example.com"}, "spec.dnsNames", "a list of strings"),
         ({"isCA": "yes"}, "spec.isCA", "a boolean"),
         ({"renewBeforePercentage": "10"}, "spec.renewBeforePercentage", "an integer"),
