@@ -15,6 +15,7 @@ from shared.kube.objects import (
     condition_is,
     format_time,
     get_condition,
+    labels_of,
     name_of,
     namespace_of,
     owner_reference,
@@ -32,6 +33,8 @@ APPROVER: Final = "cert-manager.io"
 # The issuer group cert-manager's approver may approve for (an empty group means it).
 OWN_GROUP: Final = "cert-manager.io"
 DENIED_MESSAGE: Final = "The CertificateRequest was denied by an approval controller"
+
+NOT_COPIED_PREFIXES: Final = ("kubectl.kubernetes.io/", "fluxcd.io/", "argocd.argoproj.io/")
 
 State = Literal["pending", "issued", "failed", "denied"]
 Obj = dict[str, Any]
@@ -54,11 +57,12 @@ def build_request(
             "name": name,
             "namespace": namespace_of(certificate),
             "annotations": {
+                **copied_annotations(annotations_of(certificate)),
                 CERTIFICATE_NAME: name_of(certificate),
                 CERTIFICATE_REVISION: str(revision),
                 PRIVATE_KEY_SECRET_NAME: key_secret_name,
             },
-            "labels": dict(spec.secret_template.labels),
+            "labels": dict(labels_of(certificate)),
             "ownerReferences": [owner_reference(certificate)],
         },
         "spec": {
@@ -69,6 +73,16 @@ def build_request(
             "usages": list(spec.usages),
         },
     }
+
+
+def copied_annotations(annotations: Mapping[str, str]) -> dict[str, str]:
+    """The Certificate's annotations a request inherits: cert-manager's default filter.
+
+    cert-manager copies every annotation but those of tools that manage the Certificate
+    itself (`--copied-annotation-prefixes` defaults to *, -kubectl.kubernetes.io/,
+    -fluxcd.io/, -argocd.argoproj.io/); its own request annotations are set after.
+    """
+    return {k: v for k, v in annotations.items() if not k.startswith(NOT_COPIED_PREFIXES)}
 
 
 def state_of(request: Mapping[str, Any]) -> State:

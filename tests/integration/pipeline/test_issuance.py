@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from shared.issuance.names import fnv32
 from shared.kube.resources import CERTIFICATE_REQUESTS, CERTIFICATES, ISSUERS, SECRETS
 from tests.integration.pipeline.conftest import Env, condition, ready
 
@@ -185,3 +186,43 @@ def test_selfsigned_ca_certificate_is_its_own_ca(env: Env) -> None:
     assert pem(secret, "tls.crt") == pem(secret, "ca.crt")
     leaf = x509.load_pem_x509_certificate(pem(secret, "tls.crt"))
     assert leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+
+
+def test_request_inherits_the_certificate_metadata_as_cert_manager_does(env: Env) -> None:
+    env.ca_issuer()
+    env.create(
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Certificate",
+            "metadata": {
+                "name": "meta",
+                "labels": {"app": "shop"},
+                "annotations": {
+                    "kubectl.kubernetes.io/last-applied-configuration": "{}",
+                    "example.com/owner": "alice",
+                },
+            },
+            "spec": {
+                "secretName": "meta-tls",
+                "dnsNames": ["meta.example.test"],
+                "issuerRef": {"name": "ca", "kind": "Issuer"},
+                "secretTemplate": {"labels": {"secret-only": "yes"}},
+            },
+        }
+    )
+    assert env.deliver(CERTIFICATES, "meta").ok
+    request = env.get(CERTIFICATE_REQUESTS, "meta-1")
+    assert request["metadata"]["labels"] == {"app": "shop"}
+    annotations = request["metadata"]["annotations"]
+    assert annotations["example.com/owner"] == "alice"
+    assert "kubectl.kubernetes.io/last-applied-configuration" not in annotations
+    assert annotations["cert-manager.io/certificate-revision"] == "1"
+
+
+def test_a_long_certificate_name_gets_a_shortened_request_name(env: Env) -> None:
+    env.ca_issuer()
+    name = "a-certificate-whose-name-is-much-longer-than-fifty-two-characters"
+    env.issue(name, issuerRef={"name": "ca", "kind": "Issuer"}, dnsNames=["long.example.test"])
+    expected = f"{name[:43]}-{fnv32(name.encode()):08x}-1"
+    assert env.request_names(name) == [expected]
+    assert len(expected) <= 63
