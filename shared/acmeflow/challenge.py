@@ -98,16 +98,18 @@ class _Run:
                 reason="Presented",
                 message=f"Presented challenge using {spec.get('type')} challenge mechanism",
             )
+        presented = challenge
         problem = polling.default_poller.until(
-            lambda: presenters.self_check(self.ctx, challenge), lambda p: p is None
+            lambda: presenters.self_check(self.ctx, presented), lambda p: p is None
         )
         if problem is not None:
             return self._waiting(
                 challenge, f"Waiting for {spec.get('type')} challenge propagation: {problem}"
             )
         try:
-            acme_orders.accept_challenge(client=client, url=str(spec["url"]))
+            accepted = acme_orders.accept_challenge(client=client, url=str(spec["url"]))
             checkpoint("challenge-accepted")
+            challenge = self._track(challenge, accepted.status)
             authorization = polling.default_poller.until(
                 lambda: acme_orders.get_authorization(
                     client=client, url=str(spec["authorizationURL"])
@@ -128,6 +130,15 @@ class _Run:
         except PermanentAcmeError as error:
             reason = f"Error accepting authorization: acme: authorization error for {spec.get('dnsName')}: {error}"
         return self._final(challenge, scope, state="invalid", reason=reason)
+
+    def _track(self, challenge: Obj, state: str) -> Obj:
+        """The CA's challenge state once accepted (processing: being validated), while
+        presented; a write only when it changed. Final states are written by _final."""
+        status = dict(challenge.get("status") or {})
+        if state in FINAL_STATES or status.get("state") == state:
+            return challenge
+        status.update(state=state, processing=True)
+        return self.ctx.kube.replace_status(CHALLENGES, {**challenge, "status": status})
 
     def _waiting(self, challenge: Obj, reason: str, *, event: str | None = None) -> str:
         """Record why the Challenge waits; a Warning `event` only when the reason changes,

@@ -54,6 +54,8 @@ from shared.runtime import Context
 log = logging.getLogger(__name__)
 
 FINAL_STATES: Final = frozenset({"valid", "invalid", "errored", "expired"})
+# The CA's order states between creation and a final one, shown on status.state.
+TRACKED_STATES: Final = frozenset({acme_orders.PENDING, acme_orders.READY, acme_orders.PROCESSING})
 CONFLICT_RETRIES: Final = 5
 # Keeps a presented Challenge until its response is withdrawn (no orphaned TXT record).
 FINALIZER: Final = "finalizer.acme.cert-manager.io"
@@ -252,22 +254,26 @@ class _Run:
         csr_pem = base64.b64decode((order.get("spec") or {}).get("request") or "")
 
         def step() -> acme_orders.OrderState:
+            nonlocal order
             current = acme_orders.get_order(client=client, url=url)
+            order = self._track(order, current.status)
             if current.status != acme_orders.READY:
                 return current
             try:
-                return acme_orders.finalize(client=client, order_url=url, csr_pem=csr_pem)
+                current = acme_orders.finalize(client=client, order_url=url, csr_pem=csr_pem)
             except PermanentAcmeError:
                 # Another invocation (the other challenge of this order) finalized
                 # between our read and our request: the CA refused ours, not the order.
                 current = acme_orders.get_order(client=client, url=url)
-                if current.status in (acme_orders.PROCESSING, acme_orders.VALID):
-                    return current
-                raise
+                if current.status not in (acme_orders.PROCESSING, acme_orders.VALID):
+                    raise
+            order = self._track(order, current.status)
+            return current
 
         current = polling.default_poller.until(
             step, lambda o: o.status not in (acme_orders.READY, acme_orders.PROCESSING)
         )
+        status = order.get("status") or {}
         if current.status == acme_orders.VALID and current.certificate:
             stored = self.ctx.kube.get(ORDERS, self.namespace, self.name)
             if (stored.get("status") or {}).get("state") == "valid":
@@ -298,6 +304,15 @@ class _Run:
         if current.status == acme_orders.INVALID:
             return self._fail(order, state="invalid", reason=failure_reason(client, current))
         return f"order {current.status}: waiting"
+
+    def _track(self, order: Obj, state: str) -> Obj:
+        """Record the CA's state on the Order as it moves (ready, processing), as
+        `kubectl get order` shows it; a write only when it changed. Final states are
+        written with what comes with them (certificate, reason) by their own steps."""
+        status = order.get("status") or {}
+        if state not in TRACKED_STATES or status.get("state") == state:
+            return order
+        return self.ctx.kube.replace_status(ORDERS, {**order, "status": {**status, "state": state}})
 
     def _fail(self, order: Obj, *, state: str, reason: str) -> str:
         status = {
