@@ -29,6 +29,7 @@ from cryptography import x509
 
 from shared.certificates.matching import request_violations
 from shared.certificates.policy import (
+    Condition,
     Trigger,
     backoff_until,
     issuance_trigger,
@@ -77,6 +78,8 @@ NEXT_KEY_LABEL: Final = "cert-manager.io/next-private-key"
 CONFLICT_RETRIES: Final = 8
 # Condition reason and Event when the API server refuses the Secret we write.
 REJECTED_REASON: Final = "SecretRejected"
+# ... and when a keystore the spec asks for has no password to be made with.
+NO_KEYSTORE_REASON: Final = "KeystorePasswordMissing"
 
 Obj = dict[str, Any]
 
@@ -369,7 +372,7 @@ class _Run:
                 self.ctx, spec, existing=secret, key_pem=key_pem, chain_pem=chain_pem, ca_pem=ca_pem
             )
         except secrets.KeystorePasswordMissing as error:
-            self._not_ready(cert, reason="KeystorePasswordMissing", message=str(error), event=True)
+            self._not_ready(cert, reason=NO_KEYSTORE_REASON, message=str(error), event=True)
             return
         try:
             stored = secrets.store(self.ctx, secret, desired)
@@ -554,19 +557,38 @@ class _Run:
     ) -> None:
         """Nothing to issue: make status (and the Secret's metadata) match what is stored."""
         status: Obj = dict(cert.get("status") or {})
-        leaf = self._observe(cert, spec, secret, status)
-        if secret is not None and leaf is not None:
-            self._refresh_secret(cert, spec, secret)
+        problem = None
+        if secret is not None and _leaf(secret) is not None:
+            problem = self._refresh_secret(spec, secret)
+        self._observe(cert, spec, secret, status, problem=problem)
         if self.tidy if tidy is None else tidy:
             self._drop_unused_next_key()
         if not _same_status(status, cert.get("status") or {}):
             self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
+            before = get_condition(cert.get("status") or {}, "Ready") or {}
+            after = get_condition(status, "Ready") or {}
+            newly = after.get("reason") != before.get("reason")
+            if problem is not None and after.get("reason") == problem.reason and newly:
+                self.ctx.recorder.record(
+                    cert, type=WARNING, reason=problem.reason, message=problem.message
+                )
         self._prune_requests(cert, spec, revision=int(status.get("revision") or 0))
 
     def _observe(
-        self, cert: Obj, spec: CertificateSpec, secret: Obj | None, status: Obj
+        self,
+        cert: Obj,
+        spec: CertificateSpec,
+        secret: Obj | None,
+        status: Obj,
+        *,
+        problem: Trigger | None = None,
     ) -> x509.Certificate | None:
-        """Status fields that follow from the stored certificate: times and Ready."""
+        """Status fields that follow from the stored certificate: times and Ready.
+
+        `problem` is why the Secret cannot be made what the spec asks (a keystore without
+        its password, metadata the API refuses): not Ready, unless the stored certificate
+        itself already says why not.
+        """
         now = self.ctx.clock.now()
         leaf = _leaf(secret)
         if leaf is not None:
@@ -577,6 +599,8 @@ class _Run:
                 renewal_time(not_before=not_before, not_after=not_after, spec=spec)
             )
         ready = ready_condition(spec=spec, secret=secret, status=status, now=now)
+        if problem is not None and ready.status == "True":
+            ready = Condition("Ready", "False", problem.reason, problem.message)
         set_condition(
             status,
             kind="Ready",
@@ -596,12 +620,15 @@ class _Run:
             with contextlib.suppress(NotFound):
                 self.ctx.kube.delete(SECRETS, self.namespace, name, uid=meta(stored)["uid"])
 
-    def _refresh_secret(self, cert: Obj, spec: CertificateSpec, secret: Obj) -> None:
-        """secretTemplate and output formats apply without re-issuing, as in cert-manager."""
+    def _refresh_secret(self, spec: CertificateSpec, secret: Obj) -> Trigger | None:
+        """secretTemplate and output formats apply without re-issuing, as in cert-manager.
+
+        Returns why the Secret cannot be brought up to date, if it cannot.
+        """
         key_pem = secret_bytes(secret, "tls.key")
         chain_pem = secret_bytes(secret, "tls.crt")
         if not key_pem or not chain_pem:
-            return
+            return None
         try:
             desired = secrets.desired_secret(
                 self.ctx,
@@ -611,16 +638,15 @@ class _Run:
                 chain_pem=chain_pem,
                 ca_pem=secret_bytes(secret, "ca.crt"),
             )
-        except (secrets.KeystorePasswordMissing, InvalidCertificate, InvalidPrivateKey):
-            return
+        except secrets.KeystorePasswordMissing as error:
+            return Trigger(NO_KEYSTORE_REASON, str(error))
+        except (InvalidCertificate, InvalidPrivateKey):
+            return None  # Ready already says what is wrong with the stored pair
         try:
             secrets.store(self.ctx, secret, desired)
         except Invalid as error:
-            # The stored certificate is still good: Ready stays as it is; the Event says
-            # why the template's metadata did not reach the Secret.
-            self.ctx.recorder.record(
-                cert, type=WARNING, reason=REJECTED_REASON, message=_rejected(spec, error)
-            )
+            return Trigger(REJECTED_REASON, _rejected(spec, error))
+        return None
 
     def _not_ready(self, cert: Obj, *, reason: str, message: str, event: bool) -> None:
         status: Obj = dict(cert.get("status") or {})
