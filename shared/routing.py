@@ -61,6 +61,11 @@ def _certificate(ctx: Context, *, namespace: str, name: str) -> None:
 
 
 def recheck_issuers_using(ctx: Context, *, namespace: str, secret: str) -> None:
+    """Re-verify the CA issuers whose key pair is this Secret, Ready or not.
+
+    A re-issued CA may have become usable, or broken; status is written only when the
+    verdict changes, and waiting Certificates are resumed only when it became Ready.
+    """
     scopes: list[tuple[Resource, str | None]] = [(ISSUERS, namespace)]
     if namespace == ctx.config.cluster_resource_namespace:
         scopes.append((CLUSTER_ISSUERS, None))
@@ -68,11 +73,14 @@ def recheck_issuers_using(ctx: Context, *, namespace: str, secret: str) -> None:
         issuers, _ = ctx.kube.list(resource, scope)
         for issuer in issuers:
             ca = (issuer.get("spec") or {}).get("ca") or {}
-            if ca.get("secretName") != secret or condition_is(issuer.get("status") or {}, "Ready"):
+            if ca.get("secretName") != secret:
                 continue
+            was_ready = condition_is(issuer.get("status") or {}, "Ready")
             name = name_of(issuer)
-            readiness = reconcile_issuer(ctx, kind=resource.kind, namespace=namespace, name=name)
-            if readiness is not None and readiness.ready:
+            readiness = reconcile_issuer(
+                ctx, kind=resource.kind, namespace=namespace, name=name, current=issuer
+            )
+            if readiness is not None and readiness.ready and not was_ready:
                 resume_waiting_for(ctx, kind=resource.kind, namespace=namespace, name=name)
 
 

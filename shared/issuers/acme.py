@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from acme import client as acme_client
 
@@ -191,9 +192,12 @@ class Acme:
                 False, "ErrRegisterACMEAccount", f"Failed to load account key: {error}"
             )
         stored = (scope.issuer.get("status") or {}).get("acme") or {}
+        # The tick re-verifies every issuer: a Ready account registered on this server
+        # with this key (its Secret still there) and email needs no round trip to the CA.
         if (
             condition_is(scope.issuer.get("status") or {}, "Ready")
             and stored.get("uri")
+            and same_server(str(stored["uri"]), settings.server)
             and stored.get("lastRegisteredEmail", "") == settings.email
             and stored.get("lastPrivateKeyHash") == key_hash(key)
             and _observed(scope.issuer)
@@ -324,6 +328,11 @@ def _registered(uri: str, email: str, key: AccountKey) -> Readiness:
             "acme": {"uri": uri, "lastRegisteredEmail": email, "lastPrivateKeyHash": key_hash(key)}
         },
     )
+
+
+def same_server(account_uri: str, server: str) -> bool:
+    """Whether the account was registered with this server (cert-manager compares hosts)."""
+    return urlsplit(account_uri).netloc == urlsplit(server).netloc
 
 
 def _observed(issuer: Mapping[str, Any]) -> bool:

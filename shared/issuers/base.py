@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -67,6 +67,10 @@ class IssuerScope:
     kube: Kube
     issuer: Mapping[str, Any]
     secrets_namespace: str
+    # Set when the issuer was resolved for signing: re-verifies its readiness and records
+    # it. Signing that finds the issuer itself broken calls it, so the issuer stops
+    # claiming Ready now rather than at the next tick.
+    recheck: Callable[[], object] | None = field(default=None, compare=False, repr=False)
 
     @property
     def spec(self) -> Mapping[str, Any]:
@@ -82,6 +86,11 @@ class IssuerScope:
             return self.secret(name)
         except NotFound:
             return None
+
+    def issuer_broken(self) -> None:
+        """Signing failed for a reason that is the issuer's, not the request's."""
+        if self.recheck is not None:
+            self.recheck()
 
 
 class IssuerType(Protocol):

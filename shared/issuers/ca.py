@@ -64,6 +64,8 @@ class CA:
         try:
             pair = load_key_pair(scope)
         except KeyPairError as error:
+            # The key pair went away or went bad after the issuer was verified.
+            scope.issuer_broken()
             return Failed(error.reason, error.message)
         leaf = sign_csr(
             csr=request.csr,

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from shared.issuers.base import IssuerScope, IssuerType, Readiness
 from shared.issuers.registry import ISSUER_TYPES, issuer_type_of
-from shared.kube.errors import Conflict
+from shared.kube.errors import ApiError, Conflict
 from shared.kube.objects import condition_is, get_condition, name_of, namespace_of, set_condition
 from shared.kube.recorder import NORMAL, WARNING
 from shared.kube.resources import CLUSTER_ISSUERS, ISSUERS, Resource
 from shared.runtime import Context
+
+log = logging.getLogger(__name__)
 
 GROUP = "cert-manager.io"
 
@@ -70,15 +74,44 @@ def resolve(ctx: Context, *, namespace: str, ref: Mapping[str, Any]) -> Resolved
             "IssuerNotReady",
             f"Referenced {kind} {name!r} does not have a Ready status condition",
         )
-    scope = IssuerScope(ctx.kube, issuer, secrets_namespace(ctx, issuer))
+    scope = IssuerScope(
+        ctx.kube,
+        issuer,
+        secrets_namespace(ctx, issuer),
+        recheck=partial(_recheck, ctx, kind=kind, namespace=namespace, name=name),
+    )
     return ResolvedIssuer(scope=scope, issuer_type=found[1], type_name=found[0])
 
 
-def reconcile_issuer(ctx: Context, *, kind: str, namespace: str, name: str) -> Readiness | None:
-    """Check an Issuer/ClusterIssuer and record Ready on its status; None if it is gone."""
+def _recheck(ctx: Context, *, kind: str, namespace: str, name: str) -> None:
+    # Signing already failed and reports that itself: recording the issuer's state is a
+    # courtesy, and its own failure must not replace the signing outcome.
+    try:
+        reconcile_issuer(ctx, kind=kind, namespace=namespace, name=name)
+    except ApiError as error:
+        log.warning("could not re-verify %s %s/%s: %s", kind, namespace, name, error)
+
+
+def reconcile_issuer(
+    ctx: Context,
+    *,
+    kind: str,
+    namespace: str,
+    name: str,
+    current: Mapping[str, Any] | None = None,
+) -> Readiness | None:
+    """Check an Issuer/ClusterIssuer and record Ready on its status; None if it is gone.
+
+    `current` is the issuer as just listed, saving a read; status is written only when
+    the verdict changed, so re-verifying a healthy issuer costs its Secret read only.
+    """
     resource = issuer_resource(kind)
     for _ in range(5):
-        issuer = ctx.kube.find(resource, namespace if kind == "Issuer" else None, name)
+        if current is not None:
+            issuer: dict[str, Any] | None = dict(current)
+            current = None  # a conflict re-reads
+        else:
+            issuer = ctx.kube.find(resource, namespace if kind == "Issuer" else None, name)
         if issuer is None:
             return None
         found = issuer_type_of(issuer)

@@ -1,0 +1,156 @@
+"""Every tick re-verifies every issuer (a hand-made CA Secret has no events of ours):
+success reasons IsReady and KeyPairVerified, the failure transitions with a Warning, and
+a steady state that writes nothing."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from shared.kube.client import Obj
+from shared.kube.resources import CERTIFICATES, ISSUERS, SECRETS
+from tests.integration.pipeline.conftest import Env, condition, ready
+from tests.integration.sweep.cost import tick_cost
+
+pytestmark = pytest.mark.integration
+
+
+def ca_pair(name: str) -> tuple[bytes, bytes]:
+    """(certificate PEM, key PEM) of a throwaway self-signed CA."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def ca_secret(env: Env, name: str, cert_pem: bytes, key_pem: bytes) -> Obj:
+    """A CA key pair Secret made by hand: no cert-manager label, so no events of ours."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/tls",
+        "metadata": {"name": name, "namespace": env.namespace},
+        "data": {
+            "tls.crt": base64.b64encode(cert_pem).decode(),
+            "tls.key": base64.b64encode(key_pem).decode(),
+        },
+    }
+
+
+def issuer(env: Env, name: str, spec: dict[str, Any]) -> Obj:
+    return env.create(
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Issuer",
+            "metadata": {"name": name},
+            "spec": spec,
+        }
+    )
+
+
+def ready_of(env: Env, name: str) -> tuple[str, str]:
+    found = condition(env.get(ISSUERS, name), "Ready")
+    return found.get("status", ""), found.get("reason", "")
+
+
+def warnings(env: Env, name: str) -> list[str]:
+    return [e["reason"] for e in env.events(name) if e["type"] == "Warning"]
+
+
+@pytest.fixture
+def hand_made_ca(env: Env) -> Obj:
+    """A CA Issuer over a hand-made key pair Secret, made Ready by a tick alone."""
+    env.create(ca_secret(env, "hand-ca", *ca_pair("hand CA")))
+    return issuer(env, "hand", {"ca": {"secretName": "hand-ca"}})
+
+
+def test_issuers_created_without_events_become_ready_at_the_tick(
+    env: Env, hand_made_ca: Obj
+) -> None:
+    issuer(env, "self", {"selfSigned": {}})
+    tick_cost(env)
+    assert ready_of(env, "self") == ("True", "IsReady")
+    assert ready_of(env, "hand") == ("True", "KeyPairVerified")
+    steady = tick_cost(env)
+    assert steady.writes == []
+    assert steady.calls["get issuers"] == 0  # re-verified from the LIST, not re-read
+
+
+def test_ca_secret_deleted_replaced_and_restored(env: Env, hand_made_ca: Obj) -> None:
+    tick_cost(env)
+    original = env.get(SECRETS, "hand-ca")
+    env.kube.delete(SECRETS, env.namespace, "hand-ca")
+
+    tick_cost(env)
+    assert ready_of(env, "hand") == ("False", "ErrGetKeyPair")
+    assert "ErrGetKeyPair" in warnings(env, "hand")
+    assert tick_cost(env).writes == []  # still broken: said once
+
+    # A pair whose key does not belong to its certificate.
+    cert_pem, _ = ca_pair("hand CA")
+    _, other_key = ca_pair("other")
+    env.create(ca_secret(env, "hand-ca", cert_pem, other_key))
+    tick_cost(env)
+    assert ready_of(env, "hand") == ("False", "ErrInvalidKeyPair")
+    assert "ErrInvalidKeyPair" in warnings(env, "hand")
+
+    broken = env.get(SECRETS, "hand-ca")
+    env.kube.replace(SECRETS, {**broken, "data": original["data"]})
+    tick_cost(env)
+    assert ready_of(env, "hand") == ("True", "KeyPairVerified")
+    assert tick_cost(env).writes == []
+
+
+def test_signing_that_finds_the_ca_secret_gone_flips_the_issuer(
+    env: Env, hand_made_ca: Obj
+) -> None:
+    tick_cost(env)
+    env.kube.delete(SECRETS, env.namespace, "hand-ca")
+    env.certificate("leaf", issuerRef={"name": "hand", "kind": "Issuer"})
+
+    assert env.deliver(CERTIFICATES, "leaf").ok  # the event path, no tick
+
+    assert condition(env.get(CERTIFICATES, "leaf"), "Issuing")["reason"] == "Failed"
+    assert ready_of(env, "hand") == ("False", "ErrGetKeyPair")
+
+
+def test_certificate_waiting_on_a_broken_ca_is_issued_in_the_tick_that_sees_it_fixed(
+    env: Env, hand_made_ca: Obj
+) -> None:
+    tick_cost(env)
+    original = env.get(SECRETS, "hand-ca")
+    env.kube.delete(SECRETS, env.namespace, "hand-ca")
+    tick_cost(env)
+    env.certificate("patient", issuerRef={"name": "hand", "kind": "Issuer"})
+    assert env.deliver(CERTIFICATES, "patient").ok
+    waiting = condition(env.get(CERTIFICATES, "patient"), "Ready")
+    assert (waiting["status"], waiting["reason"]) == ("False", "IssuerNotReady")
+
+    env.create(ca_secret(env, "hand-ca", b"", b"") | {"data": original["data"]})
+    tick_cost(env)
+
+    assert ready_of(env, "hand") == ("True", "KeyPairVerified")
+    assert ready(env.get(CERTIFICATES, "patient"))
