@@ -9,6 +9,12 @@ from typing import Final
 CLUSTER_RESOURCE_NAMESPACE_ENV: Final = "CERTAINLY_CLUSTER_RESOURCE_NAMESPACE"
 HTTP01_SOLVER_ADDRESS_ENV: Final = "CERTAINLY_HTTP01_SOLVER_ADDRESS"
 DNS01_RECURSIVE_NAMESERVERS_ENV: Final = "CERTAINLY_DNS01_RECURSIVE_NAMESERVERS"
+DNS01_RECURSIVE_NAMESERVERS_ONLY_ENV: Final = "CERTAINLY_DNS01_RECURSIVE_NAMESERVERS_ONLY"
+
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,9 @@ class Config:
     http01_solver_address: str | None = None
     # HOST:PORT nameservers for DNS-01 zone lookup and the propagation self-check.
     dns01_recursive_nameservers: tuple[str, ...] = ()
+    # The DNS-01 self-check asks only those, not also each authoritative nameserver of
+    # the zone (cert-manager's --dns01-recursive-nameservers-only).
+    dns01_recursive_nameservers_only: bool = False
 
     @classmethod
     def from_environment(cls) -> Config:
@@ -32,4 +41,5 @@ class Config:
                 for n in os.environ.get(DNS01_RECURSIVE_NAMESERVERS_ENV, "").split(",")
                 if n.strip()
             ),
+            dns01_recursive_nameservers_only=_flag(DNS01_RECURSIVE_NAMESERVERS_ONLY_ENV),
         )

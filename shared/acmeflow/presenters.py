@@ -5,7 +5,8 @@ Challenge objects themselves, so presenting is recording `presented: true`, and
 the self-check asks the responder, with the domain as Host, what the CA will ask.
 HTTP-01 in a cluster: solver Pod, Service and Ingress (http01_solver.py).
 DNS-01: the solver's provider (shared/dns01/registry) writes one TXT value into
-the zone found through the recursive nameservers.
+the zone found through the recursive nameservers; the self-check asks those, then
+each of the zone's authoritative nameservers (unless configured recursive-only).
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ from shared.runtime import Context
 
 CHALLENGE_PATH: Final = "/.well-known/acme-challenge/"
 SELF_CHECK_TIMEOUT: Final = 2.0
+
+# Where the zone's authoritative nameservers answer, as cert-manager asks them (port 53).
+# Replaced by tests whose authoritative server listens elsewhere; read at call time.
+authoritative_port = resolver.DEFAULT_PORT
 
 
 class PresentError(Exception):
@@ -76,8 +81,14 @@ def self_check(ctx: Context, challenge: Mapping[str, Any]) -> str | None:
     if spec.get("type") == "DNS-01":
         target = dns_target(ctx, spec)
         try:
+            # As cert-manager: the recursive nameservers, then every authoritative one
+            # unless --dns01-recursive-nameservers-only.
             seen = resolver.propagated(
-                target.fqdn, str(spec["key"]), nameservers=nameservers(ctx), authoritative=False
+                target.fqdn,
+                str(spec["key"]),
+                nameservers=nameservers(ctx),
+                authoritative=not ctx.config.dns01_recursive_nameservers_only,
+                authoritative_port=authoritative_port,
             )
         except DNS01Error as error:
             return f"DNS record for {spec.get('dnsName')!r} not yet propagated: {error}"

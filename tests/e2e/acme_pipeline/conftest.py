@@ -18,6 +18,7 @@ import pytest
 
 from events.runner import Runner, RunOptions
 from shared.acme.client import forget_directories
+from shared.acmeflow import presenters
 from shared.clock import FakeClock
 from shared.kube.client import Kube, Obj
 from shared.kube.resources import (
@@ -200,7 +201,12 @@ def rfc2136_solver(pipeline: Pipeline) -> dict[str, Any]:
 
 
 @pytest.fixture
-def pipeline(cluster: Cluster, pipeline_pebble: Pebble, bind9: Bind9) -> Iterator[Pipeline]:
+def pipeline(
+    cluster: Cluster, pipeline_pebble: Pebble, bind9: Bind9, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Pipeline]:
+    # The DNS-01 self-check asks the zone's authoritative nameserver too, as in production:
+    # here that is BIND9, which is not on port 53.
+    monkeypatch.setattr(presenters, "authoritative_port", bind9.port)
     kube = Kube.from_kubeconfig(cluster.kubeconfig, user_agent="certainly/tests")
     suffix = uuid.uuid4().hex[:8]
     namespace, resource_namespace = f"acme-{suffix}", f"acme-cr-{suffix}"
