@@ -208,9 +208,10 @@ class _Run:
             last = parse_time(status.get("lastFailureTime"))
             attempts = int(status.get("failedIssuanceAttempts") or 0)
             failed_at = parse_time((request.get("status") or {}).get("failureTime"))
-            if last is None or attempts == 0 or (failed_at is not None and last < failed_at):
-                # Failed elsewhere (an ACME Order finished in another invocation) and not
-                # recorded here yet: keep it, so this run records the failure and backs off.
+            if last is None or attempts == 0 or failed_at is None or last < failed_at:
+                # Failed elsewhere (an ACME Order finished in another invocation, an
+                # approver denied it) and not recorded here yet: keep it, so this run
+                # records the failure and backs off.
                 return True
             return self.ctx.clock.now() < backoff_until(
                 last_failure_time=last, failed_attempts=attempts
@@ -531,7 +532,10 @@ class _Run:
         secret = self.ctx.kube.find(SECRETS, self.namespace, spec.secret_name)
         ready = ready_condition(spec=spec, secret=secret, status=status, now=now)
         reason, message = ready.reason, ready.message
-        if waiting is not None and ready.status != "True":
+        if waiting is not None and ready.reason == "DoesNotExist":
+            # Nothing issued yet: the issuer is what the user has to fix, and no request
+            # exists to carry its message. A stored certificate's own state (Ready,
+            # Expired, ...) still wins, as in cert-manager's readiness controller.
             reason, message = waiting.reason, waiting.message
         set_condition(
             status,

@@ -88,7 +88,7 @@ class Env:
         return sink(target).deliver(object_event(action, obj, source="tests"))
 
     def deliver_crashing(self, name: str, *, step: str) -> None:
-        """Deliver a Certificate's event in a fresh process that dies at `step`."""
+        """Deliver a Certificate's event in a fresh process (on this clock) that dies at `step`."""
         process = subprocess.run(
             [
                 sys.executable,
@@ -97,6 +97,7 @@ class Env:
                 str(self.cluster.kubeconfig),
                 self.namespace,
                 name,
+                self.clock.now().isoformat(),
             ],
             env={**os.environ, CRASH_ENV: step},
             cwd=REPO,

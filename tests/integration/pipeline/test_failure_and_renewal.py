@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.kube.resources import CERTIFICATES, SECRETS
+from shared.kube.resources import CERTIFICATES, ISSUERS, SECRETS
 from tests.integration.pipeline.conftest import Env, condition, ready
 
 
@@ -37,22 +37,27 @@ def test_renew_before_sets_renewal_time(env: Env) -> None:
     assert not_after - renewal == timedelta(hours=360)
 
 
+def fail_renewal(env: Env, name: str, revision: int) -> None:
+    """The renewal's request is made, then an approver denies it before it is signed."""
+    env.deliver_crashing(name, step="request-created")
+    env.deny(f"{name}-{revision}", reason="Refused", message="not now")
+    assert env.deliver(CERTIFICATES, name).ok
+
+
 def test_failed_renewal_keeps_the_old_secret_and_backs_off(env: Env) -> None:
     env.ca_issuer()
     env.issue("fragile", issuerRef={"name": "ca", "kind": "Issuer"}, duration="1h")
     old = env.get(SECRETS, "fragile-tls")
-    # the CA loses its key pair: the issuer still says Ready, signing fails
-    env.kube.delete(SECRETS, env.namespace, "ca-root-ca")
-    env.clock.advance(timedelta(minutes=41))
-    assert env.tick().ok
+    env.clock.advance(timedelta(minutes=41))  # renewal due at 40m
+    fail_renewal(env, "fragile", 2)
     cert = env.get(CERTIFICATES, "fragile")
     issuing = condition(cert, "Issuing")
-    assert (issuing["status"], issuing["reason"]) == ("False", "Failed")
+    assert (issuing["status"], issuing["reason"]) == ("False", "Refused")
     assert cert["status"]["failedIssuanceAttempts"] == 1
-    assert cert["status"]["lastFailureTime"]
+    first_failure = cert["status"]["lastFailureTime"]
     assert ready(cert)  # the old certificate is still valid
     assert env.get(SECRETS, "fragile-tls")["data"] == old["data"]
-    assert "Failed" in [e["reason"] for e in env.events("fragile")]
+    assert "Refused" in [e["reason"] for e in env.events("fragile")]
     # within the 1h backoff nothing is attempted again
     writes = env.writes()
     env.clock.advance(timedelta(minutes=10))
@@ -60,22 +65,33 @@ def test_failed_renewal_keeps_the_old_secret_and_backs_off(env: Env) -> None:
     assert env.deliver(CERTIFICATES, "fragile").ok
     assert env.get(CERTIFICATES, "fragile")["status"]["failedIssuanceAttempts"] == 1
     assert env.writes() == writes
-    env.clock.advance(timedelta(minutes=49))
-    # after it, the next attempt fails again and the backoff doubles
-    env.clock.advance(timedelta(minutes=1, seconds=1))
-    assert env.tick().ok
-    assert env.get(CERTIFICATES, "fragile")["status"]["failedIssuanceAttempts"] == 2
+    # after it, a fresh request is made; denied again, the backoff doubles
+    env.clock.advance(timedelta(minutes=50, seconds=1))
+    fail_renewal(env, "fragile", 2)
+    cert = env.get(CERTIFICATES, "fragile")
+    assert cert["status"]["failedIssuanceAttempts"] == 2
+    assert cert["status"]["lastFailureTime"] > first_failure
     assert env.get(SECRETS, "fragile-tls")["data"] == old["data"]
+    writes = env.writes()
+    env.clock.advance(timedelta(hours=1, minutes=59))  # backoff is 2h now
+    assert env.deliver(CERTIFICATES, "fragile").ok
+    assert env.get(CERTIFICATES, "fragile")["status"]["failedIssuanceAttempts"] == 2
+    assert env.get(CERTIFICATES, "fragile")["status"]["revision"] == 1
 
 
-def test_expired_certificate_is_not_ready(env: Env) -> None:
+def test_expired_certificate_is_not_ready_expired(env: Env) -> None:
     env.ca_issuer()
     env.issue("old", issuerRef={"name": "ca", "kind": "Issuer"}, duration="1h")
-    env.kube.delete(SECRETS, env.namespace, "ca-root-ca")  # so renewal cannot succeed
+    env.kube.delete(ISSUERS, env.namespace, "ca")  # so renewal cannot succeed
     env.clock.advance(timedelta(hours=2))
     assert env.tick().ok
-    ready_condition = condition(env.get(CERTIFICATES, "old"), "Ready")
-    assert ready_condition["status"] == "False"
+    assert env.deliver(CERTIFICATES, "old").ok
+    cert = env.get(CERTIFICATES, "old")
+    ready_ = condition(cert, "Ready")
+    assert (ready_["status"], ready_["reason"]) == ("False", "Expired")
+    # the renewal waits for its issuer: that is on Issuing and in an Event
+    assert condition(cert, "Issuing")["status"] == "True"
+    assert "IssuerNotFound" in [e["reason"] for e in env.events("old")]
 
 
 def test_failed_first_issuance_is_not_ready_because_the_secret_does_not_exist(env: Env) -> None:
