@@ -18,11 +18,18 @@ from typing import Any, Final
 
 import requests
 from acme import client as acme_client
+from acme import errors as acme_errors
 from acme import messages
+from josepy import errors as josepy_errors
 from josepy.interfaces import JSONDeSerializable
 
 from shared.acme.account import AccountKey, account_jwk, signing_algorithm, thumbprint
-from shared.acme.errors import HTTP_CONTEXT_ATTRIBUTE, HTTPContext, translated
+from shared.acme.errors import (
+    CONFLICT_PROBLEM_ATTRIBUTE,
+    HTTP_CONTEXT_ATTRIBUTE,
+    HTTPContext,
+    translated,
+)
 
 
 def _version() -> str:
@@ -50,13 +57,21 @@ class AcmeNetwork(acme_client.ClientNetwork):
     def _check_response(
         cls, response: requests.Response, content_type: str | None = None
     ) -> requests.Response:
+        context = HTTPContext(
+            status=response.status_code, retry_after=response.headers.get("Retry-After")
+        )
         try:
             return super()._check_response(response, content_type=content_type)
         except messages.Error as error:
-            context = HTTPContext(
-                status=response.status_code, retry_after=response.headers.get("Retry-After")
-            )
             setattr(error, HTTP_CONTEXT_ATTRIBUTE, context)
+            raise
+        except acme_errors.ConflictError as conflict:
+            # The library keeps only the Location of a 409; the CA's problem document
+            # (e.g. ARI's alreadyReplaced) says why, so it rides along.
+            problem = _problem(response)
+            if problem is not None:
+                setattr(problem, HTTP_CONTEXT_ATTRIBUTE, context)
+                setattr(conflict, CONFLICT_PROBLEM_ATTRIBUTE, problem)
             raise
 
     def post(self, *args: Any, **kwargs: Any) -> requests.Response:
@@ -68,6 +83,14 @@ class AcmeNetwork(acme_client.ClientNetwork):
                 if error.code != "badNonce" or round_ == BAD_NONCE_ROUNDS:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _problem(response: requests.Response) -> messages.Error | None:
+    try:
+        problem = messages.Error.from_json(response.json())
+    except (ValueError, TypeError, josepy_errors.DeserializationError):
+        return None
+    return problem if isinstance(problem, messages.Error) else None
 
 
 def make_client(

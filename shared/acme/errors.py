@@ -72,6 +72,8 @@ class HTTPContext:
 # The `acme` library raises a bare `messages.Error`; our ClientNetwork stamps the
 # response's status and Retry-After on it under this attribute (see client.py).
 HTTP_CONTEXT_ATTRIBUTE: Final = "_certainly_http"
+# The library's ConflictError (409) drops the problem document; client.py keeps it here.
+CONFLICT_PROBLEM_ATTRIBUTE: Final = "_certainly_problem"
 
 
 def short_problem_type(problem_type: str) -> str:
@@ -117,6 +119,11 @@ def translate(error: BaseException, *, now: datetime.datetime | None = None) -> 
                 retry_after=parse_retry_after(retry_after, now=now),
             )
         return PermanentAcmeError(problem_type=problem_type, detail=detail, status=status)
+    conflict_problem = getattr(error, CONFLICT_PROBLEM_ATTRIBUTE, None)
+    if isinstance(error, acme_errors.ConflictError) and isinstance(
+        conflict_problem, messages.Error
+    ):
+        return translate(conflict_problem, now=now)
     if isinstance(error, acme_errors.ClientError) and error.args:
         response = error.args[0]
         if isinstance(response, tuple) and response:

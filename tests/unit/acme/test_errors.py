@@ -6,8 +6,10 @@ import datetime
 
 import pytest
 import requests
+from acme import errors as acme_errors
 from acme import messages
 
+from shared.acme.client import AcmeNetwork
 from shared.acme.errors import (
     HTTP_CONTEXT_ATTRIBUTE,
     HTTPContext,
@@ -171,3 +173,27 @@ def test_retrying_never_retries_a_permanent_error() -> None:
     with pytest.raises(PermanentAcmeError):
         retrying(call, clock=time.clock, sleep=time.sleep)
     assert calls == 1
+
+
+def _response(status: int, body: bytes, content_type: str) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = body
+    response.headers["Content-Type"] = content_type
+    return response
+
+
+def test_a_409_keeps_the_cas_problem_document() -> None:
+    body = b'{"type": "urn:ietf:params:acme:error:alreadyReplaced", "detail": "replaced"}'
+    response = _response(409, body, "application/problem+json")
+    with pytest.raises(acme_errors.ConflictError) as raised:  # still what the library raises
+        AcmeNetwork._check_response(response)
+    error = translate(raised.value, now=NOW)
+    assert isinstance(error, PermanentAcmeError)
+    assert (error.problem_type, error.detail, error.status) == ("alreadyReplaced", "replaced", 409)
+
+
+def test_a_409_without_a_problem_document_is_still_a_client_error() -> None:
+    with pytest.raises(acme_errors.ConflictError) as raised:
+        AcmeNetwork._check_response(_response(409, b"", "text/plain"))
+    assert isinstance(translate(raised.value, now=NOW), PermanentAcmeError)
