@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import logging
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -51,14 +50,13 @@ from shared.kube.recorder import NORMAL, WARNING
 from shared.kube.resources import CERTIFICATE_REQUESTS, CHALLENGES, ORDERS
 from shared.runtime import Context
 
-log = logging.getLogger(__name__)
-
 FINAL_STATES: Final = frozenset({"valid", "invalid", "errored", "expired"})
 # The CA's order states between creation and a final one, shown on status.state.
 TRACKED_STATES: Final = frozenset({acme_orders.PENDING, acme_orders.READY, acme_orders.PROCESSING})
 CONFLICT_RETRIES: Final = 5
 # Keeps a presented Challenge until its response is withdrawn (no orphaned TXT record).
 FINALIZER: Final = "finalizer.acme.cert-manager.io"
+REPLACES_REFUSED: Final = "ReplacesRefused"
 NO_SOLVER: Final = (
     "Failed to determine a valid solver configuration for the set of domains on the Order: "
     "no configured challenge solvers can be used for this challenge"
@@ -146,8 +144,17 @@ class _Run:
                 )
             except PermanentAcmeError as error:
                 # The CA will not link this order to the old certificate (replaced
-                # already, another account...): a plain order still renews it.
-                log.info("order without replaces: the CA refused it: %s", error)
+                # already, another account...): a plain order still renews it, but
+                # without the CA's renewal-window exemptions, so say so.
+                self.ctx.recorder.record(
+                    order,
+                    type=WARNING,
+                    reason=REPLACES_REFUSED,
+                    message=(
+                        f"The ACME server refused to link the order to the certificate it "
+                        f"replaces ({replaces}): {error}; ordering without it"
+                    ),
+                )
         if created is None:
             created = acme_orders.new_order(client=client, identifiers=identifiers, profile=profile)
         authorizations = [

@@ -1,20 +1,29 @@
-"""A small endpoint in front of Pebble: ARI (its Debian build has none) and scripted outages.
+"""A small ACME front for Pebble: ARI (its Debian build has none), scripted refusals, and
+a record of what reached the CA.
 
-It serves Pebble's directory with `renewalInfo` added, pointing at itself, and answers
-`GET /renewal-info/<certID>` with the window the test sets; every other ACME URL in
-the directory is Pebble's own, so orders and accounts go to Pebble unchanged. Queued
-`outages` make the directory answer 503 (with Retry-After) that many times first;
-queued `rate_limits` make it answer 429 rateLimited (with Retry-After).
+It listens on HTTPS with Pebble's own certificate (so an issuer's Pebble caBundle trusts
+it) and passes every ACME request on to Pebble with its own address as Host: Pebble
+builds every URL it hands out from that, and checks each JWS `url` against it, so the
+client keeps talking to the front and Pebble accepts what it signed. On top:
+`GET /renewal-info/<certID>` answers the window the test sets; queued `outages` make
+the directory answer 503 (with Retry-After) that many times first, queued
+`rate_limits` 429 rateLimited; `new_orders` holds every newOrder payload, in order;
+with `refuse_replaces` a newOrder naming a certificate it replaces is refused (409
+alreadyReplaced, as a CA does for a certificate already replaced).
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import ssl
 import threading
 import time
 from collections import deque
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -22,6 +31,9 @@ from shared.kube.objects import format_time
 from tests.e2e.servers import LOOPBACK, Pebble
 
 RENEWAL_PATH = "/renewal-info/"
+DIRECTORY_PATH = "/directory"
+# Headers of Pebble's answers the client needs (nonces, URLs, chains, pacing).
+PASSED_HEADERS = ("Content-Type", "Replay-Nonce", "Location", "Link", "Retry-After")
 
 
 class AriEndpoint:
@@ -35,16 +47,27 @@ class AriEndpoint:
         self.outages: deque[str] = deque()  # Retry-After values for the next directory GETs
         self.rate_limits: deque[str] = deque()  # the same, answered 429 rateLimited
         self.directory_hits: list[float] = []  # monotonic times of directory GETs
+        self.new_orders: list[dict[str, Any]] = []  # newOrder payloads, as the CA got them
+        self.refuse_replaces = False
+        pebble_dir = urlsplit(pebble.directory_url)
+        self._pebble = f"{pebble_dir.scheme}://{pebble_dir.netloc}"
+        self._pebble_directory_path = pebble_dir.path
+        self._new_order_path = ""
         self._server = ThreadingHTTPServer((LOOPBACK, 0), self._handler())
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        # start_pebble keeps Pebble's serving certificate (for 127.0.0.1) beside its log.
+        tls.load_cert_chain(pebble.log.parent / "cert.pem", pebble.log.parent / "key.pem")
+        self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         host, port = self._server.server_address[:2]
-        self.url = f"http://{host!s}:{port}"
+        self.host = f"{host!s}:{port}"
+        self.url = f"https://{self.host}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
     @property
     def directory_url(self) -> str:
-        return f"{self.url}/directory"
+        return f"{self.url}{DIRECTORY_PATH}"
 
     def start(self) -> None:
         self._thread.start()
@@ -54,11 +77,24 @@ class AriEndpoint:
         self._server.server_close()
         self._thread.join()
 
-    def _directory(self) -> bytes:
-        response = requests.get(
-            self.pebble.directory_url, verify=str(self.pebble.ca_bundle_path), timeout=5
+    def forward(
+        self, method: str, path: str, body: bytes | None, content_type: str | None
+    ) -> requests.Response:
+        headers = {"Host": self.host}
+        if content_type:
+            headers["Content-Type"] = content_type
+        return requests.request(
+            method,
+            f"{self._pebble}{path}",
+            data=body,
+            headers=headers,
+            verify=str(self.pebble.ca_bundle_path),
+            timeout=10,
         )
-        directory = response.json()
+
+    def _directory(self) -> bytes:
+        directory = self.forward("GET", self._pebble_directory_path, None, None).json()
+        self._new_order_path = urlsplit(directory["newOrder"]).path
         directory["renewalInfo"] = f"{self.url}{RENEWAL_PATH.rstrip('/')}"
         return json.dumps(directory).encode()
 
@@ -78,7 +114,7 @@ class AriEndpoint:
             def do_GET(self) -> None:
                 body: bytes | None = None
                 headers: dict[str, str] = {}
-                if self.path == "/directory":
+                if self.path == DIRECTORY_PATH:
                     endpoint.directory_hits.append(time.monotonic())
                     if endpoint.outages:
                         self._refuse(503, "serverInternal", endpoint.outages.popleft())
@@ -90,6 +126,9 @@ class AriEndpoint:
                 elif self.path.startswith(RENEWAL_PATH):
                     body = endpoint._renewal_info(self.path.removeprefix(RENEWAL_PATH))
                     headers["Retry-After"] = str(endpoint.retry_after_seconds)
+                else:
+                    self._pass_on(None)
+                    return
                 if body is None:
                     self.send_error(404)
                     return
@@ -101,13 +140,42 @@ class AriEndpoint:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def _refuse(self, status: int, problem_type: str, retry_after: str) -> None:
+            def do_HEAD(self) -> None:
+                self._pass_on(None)
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if endpoint._new_order_path and self.path == endpoint._new_order_path:
+                    payload = json.loads(_b64url(json.loads(body)["payload"]))
+                    endpoint.new_orders.append(payload)
+                    if endpoint.refuse_replaces and "replaces" in payload:
+                        self._refuse(409, "alreadyReplaced", "", detail="already replaced")
+                        return
+                self._pass_on(body)
+
+            def _pass_on(self, body: bytes | None) -> None:
+                answer = endpoint.forward(
+                    self.command, self.path, body, self.headers.get("Content-Type")
+                )
+                self.send_response(answer.status_code)
+                for name in PASSED_HEADERS:
+                    for value in answer.raw.headers.getlist(name):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(answer.content)
+
+            def _refuse(
+                self, status: int, problem_type: str, retry_after: str, *, detail: str = "not now"
+            ) -> None:
                 problem = json.dumps(
-                    {"type": f"urn:ietf:params:acme:error:{problem_type}", "detail": "not now"}
+                    {"type": f"urn:ietf:params:acme:error:{problem_type}", "detail": detail}
                 ).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/problem+json")
-                self.send_header("Retry-After", retry_after)
+                if retry_after:
+                    self.send_header("Retry-After", retry_after)
                 self.send_header("Content-Length", str(len(problem)))
                 self.end_headers()
                 self.wfile.write(problem)
@@ -116,3 +184,7 @@ class AriEndpoint:
                 """Quiet."""
 
         return Handler
+
+
+def _b64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -1,5 +1,6 @@
 """ARI: renewal is scheduled inside the CA's suggested window, and the renewal order
-names the certificate it replaces."""
+names the certificate it replaces — at the CA, as the front in front of Pebble records;
+a CA refusing that gets a plain order and a Warning Event instead."""
 
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ from datetime import timedelta
 
 import pytest
 
+from shared import runtime
 from shared.acme.renewal_info import cert_id
 from shared.acmeflow.names import RENEWAL_TIME_ANNOTATION, REPLACES_ANNOTATION
+from shared.acmeflow.order import reconcile_order
+from shared.config import Config
+from shared.issuance.certificates import reconcile_certificate
+from shared.issuers.resolve import reconcile_issuer
 from shared.kube.objects import parse_time
 from shared.kube.resources import CERTIFICATE_REQUESTS, CLUSTER_ISSUERS, ORDERS
 from tests.e2e.acme_pipeline.conftest import (
@@ -92,6 +98,59 @@ def test_renewal_happens_inside_the_suggested_window_and_replaces_the_old_certif
         if o["metadata"]["ownerReferences"][0]["uid"] == request["metadata"]["uid"]
     )
     assert second["metadata"]["annotations"][REPLACES_ANNOTATION] == first_id
+    # ... and the CA was told: the second newOrder named it, the first nothing.
+    assert [o.get("replaces") for o in ari.new_orders] == [None, first_id]
     assert second["status"]["state"] == "valid"
     renewing = [e for e in pipeline.events("ari") if "(ARI)" in e.get("message", "")]
     assert renewing, [e.get("message") for e in pipeline.events("ari")]
+
+
+@pytest.fixture
+def installed(pipeline: Pipeline) -> Iterator[runtime.Context]:
+    context = runtime.Context.build(
+        pipeline.kube,
+        clock=pipeline.clock,
+        config=Config(cluster_resource_namespace=pipeline.resource_namespace),
+    )
+    runtime.install(context)
+    try:
+        yield context
+    finally:
+        runtime.install(None)
+
+
+def test_a_refused_replaces_orders_without_it_and_says_so(
+    pipeline: Pipeline, ari: AriEndpoint, installed: runtime.Context
+) -> None:
+    ctx = installed
+    ari.refuse_replaces = True
+    issuer = pipeline.cluster_issuer("refuse", solvers=http01_solvers(), server=ari.directory_url)
+    name = issuer["metadata"]["name"]
+    reconcile_issuer(ctx, kind="ClusterIssuer", namespace="", name=name)
+    pipeline.create(
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Certificate",
+            "metadata": {"name": "refuse"},
+            "spec": {
+                "secretName": "refuse-tls",
+                "dnsNames": [unique_name("refuse")],
+                "issuerRef": {"name": name, "kind": "ClusterIssuer"},
+            },
+        }
+    )
+    reconcile_certificate(ctx, namespace=pipeline.namespace, name="refuse")
+    (order,) = pipeline.items(ORDERS)
+    order["metadata"].setdefault("annotations", {})[REPLACES_ANNOTATION] = (
+        "aYhba4dGQEHhs3uEe6CuLN4.GKM"
+    )
+    pipeline.kube.replace(ORDERS, order)
+
+    reconcile_order(ctx, namespace=pipeline.namespace, name=order["metadata"]["name"])
+
+    assert [o.get("replaces") for o in ari.new_orders] == ["aYhba4dGQEHhs3uEe6CuLN4.GKM", None]
+    assert pipeline.get(ORDERS, order["metadata"]["name"])["status"]["url"]
+    warnings = [e for e in pipeline.events(order["metadata"]["name"]) if e["type"] == "Warning"]
+    assert [e["reason"] for e in warnings] == ["ReplacesRefused"]
+    assert "aYhba4dGQEHhs3uEe6CuLN4.GKM" in warnings[0]["message"]
+    assert "alreadyReplaced" in warnings[0]["message"]
