@@ -1,10 +1,15 @@
-"""PKCS#12 keystores made with the password from their Secret, or a clear reason why not."""
+"""Keystores (PKCS#12, JKS) made with the password from their Secret, or a clear reason why not."""
 
 from __future__ import annotations
 
 import base64
+import os
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from shared.kube.resources import CERTIFICATE_REQUESTS, CERTIFICATES, SECRETS
@@ -116,3 +121,46 @@ def test_password_secret_without_the_key_is_named(env: Env) -> None:
     assert ready_["reason"] == "KeystorePasswordMissing"
     assert "has no key 'pw'" in ready_["message"]
     assert PASSWORD.decode() not in ready_["message"]
+
+
+def test_jks_keystore_opens_in_keytool_with_the_password_from_its_secret(
+    env: Env, tmp_path: Path
+) -> None:
+    keytool = shutil.which("keytool")
+    if keytool is None:
+        pytest.skip("keytool (a JDK) is not installed")
+    env.ca_issuer()
+    password_secret(env)
+    env.issue(
+        "java",
+        issuerRef={"name": "ca", "kind": "Issuer"},
+        keystores={
+            "jks": {"create": True, "passwordSecretRef": {"name": PASSWORD_SECRET, "key": "pw"}}
+        },
+    )
+    store = tmp_path / "keystore.jks"
+    store.write_bytes(base64.b64decode(env.get(SECRETS, "java-tls")["data"]["keystore.jks"]))
+
+    def listing(password: bytes) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                keytool,
+                "-list",
+                "-storetype",
+                "JKS",
+                "-keystore",
+                str(store),
+                "-storepass:env",
+                "PW",
+            ],
+            env={**os.environ, "PW": password.decode()},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    opened = listing(PASSWORD)
+    assert opened.returncode == 0, opened.stdout + opened.stderr
+    assert "certificate, " in opened.stdout and "PrivateKeyEntry" in opened.stdout
+    assert listing(b"wrong password").returncode != 0
