@@ -48,6 +48,7 @@ class AriEndpoint:
         self.rate_limits: deque[str] = deque()  # the same, answered 429 rateLimited
         self.directory_hits: list[float] = []  # monotonic times of directory GETs
         self.new_orders: list[dict[str, Any]] = []  # newOrder payloads, as the CA got them
+        self.requests: list[str] = []  # "METHOD /path" of every request, in order
         self.refuse_replaces = False
         pebble_dir = urlsplit(pebble.directory_url)
         self._pebble = f"{pebble_dir.scheme}://{pebble_dir.netloc}"
@@ -111,6 +112,12 @@ class AriEndpoint:
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
+            def parse_request(self) -> bool:
+                parsed = super().parse_request()
+                if parsed:
+                    endpoint.requests.append(f"{self.command} {self.path}")
+                return parsed
+
             def do_GET(self) -> None:
                 body: bytes | None = None
                 headers: dict[str, str] = {}

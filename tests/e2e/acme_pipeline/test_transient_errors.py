@@ -21,8 +21,8 @@ from shared.config import Config
 from shared.contracts import object_event
 from shared.issuance.certificates import reconcile_certificate
 from shared.issuers.resolve import reconcile_issuer
-from shared.kube.objects import parse_time
-from shared.kube.resources import CLUSTER_ISSUERS, ORDERS
+from shared.kube.objects import format_time, parse_time
+from shared.kube.resources import CHALLENGES, CLUSTER_ISSUERS, ORDERS
 from tests.e2e.acme_pipeline.conftest import Pipeline, condition, http01_solvers
 from tests.e2e.acme_pipeline.front import AriEndpoint
 from tests.e2e.flows import unique_name
@@ -111,16 +111,40 @@ def test_a_long_rate_limit_pauses_the_order_until_its_time(
     # Before that time: a redelivery and the tick skip it, asking the CA nothing, writing nothing.
     pipeline.clock.advance(timedelta(minutes=59))
     forget_directories()
+    requests_before = len(front.requests)
     assert sink.deliver(object_event("update", paused, source="t")).ok
     assert ctx.clock.now() < not_before
     sweep_acme(ctx)
-    assert len(front.directory_hits) - hits_before == 1
+    assert front.requests[requests_before:] == []
     still = pipeline.get(ORDERS, order["metadata"]["name"])
     assert still["metadata"]["resourceVersion"] == paused["metadata"]["resourceVersion"]
 
-    # From that time on: one request, and the Order is created at the CA.
+    # From that time on: one directory request, and the Order is created at the CA.
     pipeline.clock.advance(timedelta(minutes=1))
     forget_directories()
     assert sink.deliver(object_event("update", still, source="t")).ok
     assert len(front.directory_hits) - hits_before == 2
     assert pipeline.get(ORDERS, order["metadata"]["name"])["status"]["url"]
+
+
+def test_a_paused_challenge_is_skipped_by_its_events_and_the_tick(
+    pipeline: Pipeline, front: AriEndpoint
+) -> None:
+    ctx = runtime.current()
+    order = _new_order(pipeline, front)
+    sink = InProcessSink(ON_CHALLENGE_READY)
+    assert sink.deliver(object_event("update", order, source="t")).ok
+    (challenge,) = pipeline.items(CHALLENGES)
+    not_before = format_time(pipeline.clock.now() + timedelta(minutes=10))
+    challenge["metadata"].setdefault("annotations", {})[NOT_BEFORE_ANNOTATION] = not_before
+    paused = pipeline.kube.replace(CHALLENGES, challenge)
+
+    pipeline.clock.advance(timedelta(minutes=5))  # past FRESH: the tick looks at it
+    forget_directories()
+    requests_before = len(front.requests)
+    assert sink.deliver(object_event("update", paused, source="t")).ok
+    assert front.requests[requests_before:] == [], "no CA request while paused"
+    name = paused["metadata"]["name"]
+    assert f"Challenge/{pipeline.namespace}/{name}" not in sweep_acme(ctx)
+    still = pipeline.get(CHALLENGES, name)
+    assert still["metadata"]["resourceVersion"] == paused["metadata"]["resourceVersion"]
