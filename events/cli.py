@@ -10,12 +10,16 @@ functions against it); `run` runs watcher + scheduler + functions against any AP
 `watch` only watches and POSTs each change to the deployed functions (OpenFaaS);
 `serve` runs one function's functions-framework server (the container entrypoint;
 TARGET defaults to $FUNCTION_TARGET, the port to $PORT).
+
+Every flag an operator sets in a manifest has an environment variable too
+(infra/README.md, "Configuration"); the flag wins over the variable.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import signal
 import sys
@@ -23,6 +27,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Final
 
 import functions_framework
 
@@ -33,8 +38,12 @@ from events.runner import Runner, RunOptions
 from events.serving import GracefulServer
 from events.sinks import source_of
 from shared import logs
+from shared.certificates.durations import parse_duration
+from shared.config import Config
 
 DEFAULT_KUBECONFIG = Path(".certainly/kubeconfig")
+TICK_INTERVAL_ENV: Final = "CERTAINLY_TICK_INTERVAL"
+DEFAULT_TICK_INTERVAL: Final = "1m"
 
 log = logging.getLogger("certainly")
 
@@ -51,6 +60,26 @@ def _wait_for_signal(stop: threading.Event | None = None) -> None:
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
     stop.wait()
+
+
+def interval(text: str) -> float:
+    """Seconds in a Go duration (`30s`, `1m`, `1m30s`); a bare number is seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = parse_duration(text.strip()).total_seconds()
+    if not 0 < seconds < math.inf:
+        raise ValueError(f"interval {text!r} must be a positive duration")
+    return seconds
+
+
+def _interval_arg(text: str) -> float:
+    try:
+        return interval(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"{error} (--tick-interval or ${TICK_INTERVAL_ENV})"
+        ) from None
 
 
 def _run_options(args: argparse.Namespace, kubeconfig: Path | None) -> RunOptions:
@@ -105,7 +134,11 @@ def cmd_local_up(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """`run` and `watch`; exits 1 when it stopped because it lost the leader Lease."""
     runner = Runner(_run_options(args, args.kubeconfig))
-    probes = HealthServer(runner.health, port=args.health_port) if args.health_port else None
+    probes = (
+        HealthServer(runner.health, port=args.health_port, metrics=runner.scrape)
+        if args.health_port
+        else None
+    )
     if probes is not None:
         probes.start()
     runner.start()
@@ -138,7 +171,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _add_run_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tick-interval", type=float, default=60.0, help="seconds between sweeps")
+    parser.add_argument(
+        "--tick-interval",
+        type=_interval_arg,
+        default=os.environ.get(TICK_INTERVAL_ENV) or DEFAULT_TICK_INTERVAL,
+        metavar="DURATION",
+        help=f"time between sweeps: 30s, 1m, 1m30s; a bare number is seconds "
+        f"(default ${TICK_INTERVAL_ENV} or {DEFAULT_TICK_INTERVAL})",
+    )
     parser.add_argument("--workers", type=int, default=4, help="concurrent deliveries")
     parser.add_argument(
         "--cluster-resource-namespace",
@@ -167,13 +207,20 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
 
 def _add_process_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--health-port", type=int, default=0, help="serve /healthz and /readyz here (0: off)"
+        "--health-port",
+        type=int,
+        default=0,
+        help="serve /healthz, /readyz and /metrics here (0: off)",
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="certainly", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--log-level", default=None)
+    parser.add_argument(
+        "--log-level",
+        default=None,
+        help=f"DEBUG, INFO, WARNING or ERROR (default ${logs.LOG_LEVEL_ENV} or INFO)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     local = commands.add_parser("local", help="the local emulator")
@@ -219,7 +266,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        # A bad setting stops the process here, not at the first event it handles.
+        logs.level_from(args.log_level)
+        Config.from_environment()
+    except ValueError as error:
+        parser.error(str(error))
     logs.setup(args.log_level)
     return int(args.handler(args))
 

@@ -4,7 +4,8 @@
 (readiness) answers 200 once it is started and until it begins to drain on
 SIGTERM, so no new event is routed to a process that is shutting down.
 `certainly serve` adds the routes to the function's functions-framework app;
-`certainly run` and `certainly watch` serve them from a tiny HTTP server.
+`certainly run` and `certainly watch` serve them from a tiny HTTP server, which
+also answers Prometheus scrapes on /metrics when given a scraper.
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ from collections.abc import Callable
 from typing import Final
 
 import flask
+
+from shared.metrics import METRICS_PATH, Scrape
+
+# Answers GET /metrics given the scraper's Accept header.
+Scraper = Callable[[str | None], Scrape]
 
 HEALTHZ: Final = "/healthz"
 READYZ: Final = "/readyz"
@@ -63,17 +69,31 @@ def add_health_routes(app: flask.Flask, health: Health) -> None:
 
 
 class HealthServer:
-    """The probes on their own port, in a daemon thread (for `certainly run`)."""
+    """The probes (and /metrics) on their own port, in a daemon thread (`certainly run`)."""
 
-    def __init__(self, health: Health, *, host: str = "0.0.0.0", port: int = 0) -> None:  # noqa: S104
+    def __init__(
+        self,
+        health: Health,
+        *,
+        host: str = "0.0.0.0",  # noqa: S104 -- the kubelet and Prometheus reach the Pod IP
+        port: int = 0,
+        metrics: Scraper | None = None,
+    ) -> None:
         outer = health
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                status, body = outer.answer(self.path.split("?")[0]) or (404, "not found")
-                data = body.encode()
+                path = self.path.split("?")[0]
+                if path == METRICS_PATH and metrics is not None:
+                    scraped = metrics(self.headers.get("Accept"))
+                    self._send(scraped.status, scraped.body, scraped.content_type)
+                    return
+                status, body = outer.answer(path) or (404, "not found")
+                self._send(status, body.encode(), "text/plain")
+
+            def _send(self, status: int, data: bytes, content_type: str) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

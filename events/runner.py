@@ -27,6 +27,7 @@ from shared.clock import Clock, SystemClock
 from shared.config import Config
 from shared.issuance.requests import CERTIFICATE_NAME
 from shared.kube.client import Kube, load_configuration
+from shared.metrics import Scrape, scrape
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,8 @@ class Runner:
         self.http01: HTTP01Responder | None = None
         if config.http01_solver_address:
             self.http01 = HTTP01Responder(config.http01_solver_address, ChallengeAnswers(self.kube))
-        runtime.install(runtime.Context.build(functions_kube, clock=clock, config=config))
+        self.context = runtime.Context.build(functions_kube, clock=clock, config=config)
+        runtime.install(self.context)
         remote = dict(options.remote)
         targets = {*ROUTES.values(), ON_EXPIRY_TICK}
         if options.watch_only:
@@ -134,6 +136,14 @@ class Runner:
         target = ROUTES.get(str(event.get_attributes().get("kind")))
         if target is not None:
             self.dispatcher.submit(self.sinks[target], event, key=partition_key(event))
+
+    def scrape(self, accept: str | None = None) -> Scrape:
+        """GET /metrics: the Certificate series only while this replica acts.
+
+        A standby (leader election) exports just the clock, so scraping both replicas
+        does not double every Certificate's series, as with cert-manager's standby.
+        """
+        return scrape(self.context, accept=accept, include_certificates=self.acting.is_set())
 
     def tick(self, event: CloudEvent) -> None:
         self.dispatcher.submit(self.sinks[ON_EXPIRY_TICK], event)

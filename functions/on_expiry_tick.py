@@ -2,7 +2,8 @@
 
 Accepts a PingSource CloudEvent (binary or structured) or a plain POST from a cron
 connector (OpenFaaS posts a bare body with X-Connector headers); answers with the
-sweep report as JSON.
+sweep report as JSON. GET /metrics answers a Prometheus scrape with cert-manager's
+Certificate metrics, computed from a fresh LIST (unless CERTAINLY_METRICS=false).
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ import json
 import flask
 import functions_framework
 
+from shared import runtime
+from shared.metrics import METRICS_PATH, scrape
 from shared.ticks import TickRejected, handle_tick
 
 
 @functions_framework.http
 def on_expiry_tick(request: flask.Request) -> flask.Response:
+    if request.method == "GET" and request.path == METRICS_PATH:
+        answer = scrape(runtime.current(), accept=request.headers.get("Accept"))
+        return flask.Response(answer.body, status=answer.status, content_type=answer.content_type)
     try:
         report = handle_tick(
             method=request.method, headers=dict(request.headers), body=request.get_data()

@@ -10,11 +10,20 @@ CLUSTER_RESOURCE_NAMESPACE_ENV: Final = "CERTAINLY_CLUSTER_RESOURCE_NAMESPACE"
 HTTP01_SOLVER_ADDRESS_ENV: Final = "CERTAINLY_HTTP01_SOLVER_ADDRESS"
 DNS01_RECURSIVE_NAMESERVERS_ENV: Final = "CERTAINLY_DNS01_RECURSIVE_NAMESERVERS"
 DNS01_RECURSIVE_NAMESERVERS_ONLY_ENV: Final = "CERTAINLY_DNS01_RECURSIVE_NAMESERVERS_ONLY"
+METRICS_ENV: Final = "CERTAINLY_METRICS"
+
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+_FALSE: Final = frozenset({"0", "false", "no", "off"})
 
 
-
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+def env_flag(name: str, *, default: bool) -> bool:
+    """A boolean setting: true/false, 1/0, yes/no, on/off; unset or empty: the default."""
+    text = os.environ.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise ValueError(f"{name}={os.environ[name]!r}: expected true or false")
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,8 @@ class Config:
     # The DNS-01 self-check asks only those, not also each authoritative nameserver of
     # the zone (cert-manager's --dns01-recursive-nameservers-only).
     dns01_recursive_nameservers_only: bool = False
+    # Serve GET /metrics (cert-manager's Prometheus metrics), on by default as in cert-manager.
+    metrics: bool = True
 
     @classmethod
     def from_environment(cls) -> Config:
@@ -41,5 +52,8 @@ class Config:
                 for n in os.environ.get(DNS01_RECURSIVE_NAMESERVERS_ENV, "").split(",")
                 if n.strip()
             ),
-            dns01_recursive_nameservers_only=_flag(DNS01_RECURSIVE_NAMESERVERS_ONLY_ENV),
+            dns01_recursive_nameservers_only=env_flag(
+                DNS01_RECURSIVE_NAMESERVERS_ONLY_ENV, default=False
+            ),
+            metrics=env_flag(METRICS_ENV, default=True),
         )

@@ -35,7 +35,8 @@ def handle_object_event(function: str, event: CloudEvent, handler: Handler) -> N
     log = logs.for_object(function, obj=change.ref, event_id=change.event_id, function=function)
     started = time.perf_counter()
     try:
-        outcome = handler(runtime.current(), change)
+        with logs.bound(obj=change.ref, event_id=change.event_id, function=function):
+            outcome = handler(runtime.current(), change)
     except UnsupportedKind as error:
         log.warning("rejected event: %s", error)
         raise BadRequest(str(error)) from None

@@ -40,7 +40,8 @@ def handle_tick(*, method: str, headers: Mapping[str, str], body: bytes) -> dict
         if event["type"] != PING:
             raise TickRejected(400, f"unsupported event type {event['type']!r}: expected {PING}")
         event_id = str(event["id"])
-    report = sweep(runtime.current())
+    with logs.bound(obj="*", event_id=event_id, function="on-expiry-tick"):
+        report = sweep(runtime.current())
     logs.for_object("on-expiry-tick", obj="*", event_id=event_id, function="on-expiry-tick").info(
         "swept %d certificates, reconciled %d, failed %d",
         report.certificates,

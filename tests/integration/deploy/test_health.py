@@ -1,4 +1,4 @@
-"""/healthz, /readyz, and a SIGTERM that lets the in-flight event finish."""
+"""/healthz, /readyz, /metrics, and a SIGTERM that lets the in-flight event finish."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from events.serving import GracefulServer
 from events.sinks import source_of
 from shared import runtime
 from shared.kube.client import Kube
+from shared.metrics import Scrape
 from tests.conftest import Cluster
 from tests.integration.deploy.image import poll
 
@@ -72,10 +73,19 @@ def test_health_reports_a_dead_process_as_not_alive_and_not_ready() -> None:
     assert health.answer("/other") is None
 
 
+EXPOSITION = b"certmanager_clock_time_seconds_gauge 1.7e+09\n"
+TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def _scraper(accept: str | None) -> Scrape:
+    del accept
+    return Scrape(200, EXPOSITION, TEXT_FORMAT)
+
+
 @pytest.fixture
 def probes() -> Iterator[tuple[Health, str]]:
     health = Health()
-    server = HealthServer(health, host="127.0.0.1", port=0)
+    server = HealthServer(health, host="127.0.0.1", port=0, metrics=_scraper)
     server.start()
     try:
         yield health, f"http://127.0.0.1:{server.port}"
@@ -89,7 +99,21 @@ def test_the_health_server_serves_the_probes(probes: tuple[Health, str]) -> None
     assert requests.get(f"{url}/readyz", timeout=5).status_code == 503
     health.set_ready()
     assert requests.get(f"{url}/readyz", timeout=5).status_code == 200
-    assert requests.get(f"{url}/metrics", timeout=5).status_code == 404
+    metrics = requests.get(f"{url}/metrics", timeout=5)
+    assert metrics.status_code == 200
+    assert metrics.headers["Content-Type"] == TEXT_FORMAT
+    assert metrics.content == EXPOSITION
+    assert requests.get(f"{url}/other", timeout=5).status_code == 404
+
+
+def test_the_health_server_has_no_metrics_route_without_a_scraper() -> None:
+    server = HealthServer(Health(), host="127.0.0.1", port=0)
+    server.start()
+    try:
+        answer = requests.get(f"http://127.0.0.1:{server.port}/metrics", timeout=5)
+    finally:
+        server.stop()
+    assert answer.status_code == 404
 
 
 def test_shutdown_finishes_the_in_flight_event_before_returning() -> None:
