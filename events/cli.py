@@ -97,6 +97,7 @@ def _run_options(args: argparse.Namespace, kubeconfig: Path | None) -> RunOption
         dns01_recursive_nameservers=tuple(
             n.strip() for n in (args.dns01_recursive_nameservers or "").split(",") if n.strip()
         ),
+        dns01_recursive_nameservers_only=args.dns01_recursive_nameservers_only,
         watch_only=args.command == "watch",
         leader=_lease(args),
     )
@@ -196,6 +197,13 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
         metavar="HOST:PORT[,...]",
         default=None,
         help="nameservers for DNS-01 zone lookup and self-checks",
+    )
+    parser.add_argument(
+        "--dns01-recursive-nameservers-only",
+        action="store_true",
+        default=None,
+        help="self-check DNS-01 records with those nameservers only, "
+        "not with each authoritative nameserver too",
     )
     parser.add_argument(
         "--function-url",

@@ -43,6 +43,7 @@ class RunOptions:
     # HOST:PORT to serve HTTP-01 challenges on (the local solver); None: solver Pods
     http01_solver_address: str | None = None
     dns01_recursive_nameservers: tuple[str, ...] = ()
+    dns01_recursive_nameservers_only: bool | None = None  # None: the environment decides
     # Only watch and relay: every routed kind goes to a --function-url, no ticks
     # (OpenFaaS: the cron-connector ticks).
     watch_only: bool = False
@@ -91,6 +92,10 @@ class Runner:
         if options.dns01_recursive_nameservers:
             config = dataclasses.replace(
                 config, dns01_recursive_nameservers=options.dns01_recursive_nameservers
+            )
+        if options.dns01_recursive_nameservers_only is not None:
+            config = dataclasses.replace(
+                config, dns01_recursive_nameservers_only=options.dns01_recursive_nameservers_only
             )
         self.http01: HTTP01Responder | None = None
         if config.http01_solver_address:

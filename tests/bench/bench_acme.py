@@ -30,6 +30,7 @@ from typing import Any
 
 from events.localapi.server import LocalAPI
 from events.runner import Runner, RunOptions
+from shared.acmeflow import presenters
 from shared.kube.client import Kube
 from shared.kube.objects import condition_is
 from shared.kube.resources import CERTIFICATES, CLUSTER_ISSUERS, NAMESPACES, SECRETS
@@ -162,6 +163,7 @@ def main() -> None:
                     "data": {"secret": base64.b64encode(bind9.tsig_secret.encode()).decode()},
                 },
             )
+            presenters.authoritative_port = bind9.port  # BIND9 is also the zone's authority
             runner = Runner(
                 RunOptions(
                     kubeconfig=kubeconfig,

@@ -6,9 +6,11 @@ import logging
 
 import pytest
 
-from events.cli import TICK_INTERVAL_ENV, build_parser, interval, main
-from shared.config import METRICS_ENV, Config
+from events.cli import TICK_INTERVAL_ENV, _run_options, build_parser, interval, main
+from events.runner import Runner
+from shared.config import DNS01_RECURSIVE_NAMESERVERS_ONLY_ENV, METRICS_ENV, Config
 from shared.logs import LOG_LEVEL_ENV, level_from
+from tests.conftest import Cluster
 
 pytestmark = pytest.mark.integration
 
@@ -72,3 +74,30 @@ def test_the_log_level_comes_from_the_environment_and_the_flag_overrides_it(
     monkeypatch.setenv(LOG_LEVEL_ENV, "debug")
     assert level_from(None) == logging.DEBUG
     assert level_from("WARNING") == logging.WARNING
+
+
+@pytest.mark.parametrize(
+    ("environment", "argv", "only"),
+    [
+        (None, [], False),  # cert-manager's default: each authoritative nameserver too
+        (None, ["--dns01-recursive-nameservers-only"], True),
+        ("true", [], True),
+    ],
+)
+def test_recursive_nameservers_only_comes_from_the_flag_else_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+    cluster: Cluster,
+    environment: str | None,
+    argv: list[str],
+    only: bool,
+) -> None:
+    if environment is None:
+        monkeypatch.delenv(DNS01_RECURSIVE_NAMESERVERS_ONLY_ENV, raising=False)
+    else:
+        monkeypatch.setenv(DNS01_RECURSIVE_NAMESERVERS_ONLY_ENV, environment)
+    args = build_parser().parse_args(["run", *argv])
+    runner = Runner(_run_options(args, cluster.kubeconfig))
+    try:
+        assert runner.context.config.dns01_recursive_nameservers_only is only
+    finally:
+        runner.close()
