@@ -3,8 +3,11 @@
 Events for one object go to one worker in order; an event for an object that
 already waits in the queue replaces nothing and is dropped, since every handler
 re-reads the object anyway (level-triggered). A sink answering 5xx (or not at all)
-is retried with exponential backoff; after the last attempt the event is dropped
-and the next tick's sweep picks the object up.
+is retried with exponential backoff, or after the Retry-After it names; after the
+last attempt the event is dropped and the next tick's sweep picks the object up. A
+Retry-After longer than `retry_after_max` is not waited for here (as Knative's
+delivery `retryAfterMax`): the function has recorded the pause on the object, and
+the tick resumes it.
 
 Shutting down drops what is still queued rather than draining it: every handler is
 level-triggered and the next process relists, so a backlog must not hold a Pod past
@@ -43,6 +46,7 @@ class Stats:
     rejected: int = 0
     dropped: int = 0
     abandoned: int = 0  # queued or backing off when shutdown began
+    deferred: int = 0  # the sink asked for a retry later than retry_after_max
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, name: str) -> None:
@@ -62,6 +66,7 @@ class Dispatcher:
         workers: int = 4,
         attempts: int = 5,
         backoff: float = 0.2,
+        retry_after_max: float = 30.0,
         sleep: Callable[[float], object] | None = None,
     ) -> None:
         self._closing = threading.Event()
@@ -70,6 +75,7 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._attempts = attempts
         self._backoff = backoff
+        self._retry_after_max = retry_after_max
         # Backoff waits on the closing flag so that shutdown cuts it short.
         self._sleep = sleep or self._closing.wait
         self._idle = threading.Condition(self._lock)
@@ -167,7 +173,7 @@ class Dispatcher:
         for attempt in range(self._attempts):
             if attempt:
                 self.stats.add("retried")
-                self._sleep(self._backoff * 2 ** (attempt - 1))
+                self._sleep(max(self._backoff * 2 ** (attempt - 1), delivery.retry_after or 0))
             if self._closing.is_set():
                 self.stats.add("abandoned")
                 log.info("shutting down: left %s to the next process", object_key(event))
@@ -189,6 +195,15 @@ class Dispatcher:
                     object_key(event),
                     delivery.status,
                     delivery.body,
+                )
+                return delivery
+            if (delivery.retry_after or 0) > self._retry_after_max:
+                self.stats.add("deferred")
+                log.info(
+                    "sink %s asked to retry %s in %.0fs: left to the tick",
+                    sink.name,
+                    object_key(event),
+                    delivery.retry_after,
                 )
                 return delivery
         self.stats.add("dropped")

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 import functions_framework
@@ -22,6 +25,7 @@ from cloudevents.http import CloudEvent
 class Delivery:
     status: int
     body: str
+    retry_after: float | None = None  # seconds, from the answer's Retry-After header
 
     @property
     def ok(self) -> bool:
@@ -30,6 +34,22 @@ class Delivery:
     @property
     def retryable(self) -> bool:
         return self.status >= 500 or self.status in (0, 408, 429)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP-date (RFC 9110 10.2.3)."""
+    value = (headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 class Sink(Protocol):
@@ -53,7 +73,7 @@ class HttpSink:
             )
         except requests.RequestException as error:
             return Delivery(0, str(error))
-        return Delivery(response.status_code, response.text[:500])
+        return Delivery(response.status_code, response.text[:500], retry_after(response.headers))
 
 
 def source_of(target: str) -> tuple[str, str]:
@@ -75,12 +95,15 @@ class InProcessSink:
 
     def deliver(self, event: CloudEvent) -> Delivery:
         headers, body = to_binary(event)
-        response = self._client.post("/", headers=headers, data=body)
-        return Delivery(response.status_code, response.get_data(as_text=True)[:500])
+        return self.post(body, headers)
 
     def post(self, body: bytes, headers: dict[str, str]) -> Delivery:
         response = self._client.post("/", headers=headers, data=body)
-        return Delivery(response.status_code, response.get_data(as_text=True)[:500])
+        return Delivery(
+            response.status_code,
+            response.get_data(as_text=True)[:500],
+            retry_after(response.headers),
+        )
 
 
 def report_of(delivery: Delivery) -> dict[str, object]:

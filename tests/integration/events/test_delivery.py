@@ -5,11 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
+import pytest
 from cloudevents.http import CloudEvent
 
 from events.delivery import Dispatcher
-from events.sinks import Delivery
+from events.sinks import Delivery, retry_after
 from shared.contracts import object_event
 
 
@@ -18,8 +21,9 @@ class ScriptedSink:
 
     name = "scripted"
 
-    def __init__(self, statuses: list[int]) -> None:
+    def __init__(self, statuses: list[int], *, retry_after: float | None = None) -> None:
         self.statuses = statuses
+        self.retry_after = retry_after
         self.calls: list[str] = []
         self.lock = threading.Lock()
 
@@ -27,7 +31,7 @@ class ScriptedSink:
         with self.lock:
             self.calls.append(str(event["name"]))
             status = self.statuses.pop(0) if self.statuses else 200
-        return Delivery(status, "")
+        return Delivery(status, "", self.retry_after if status >= 400 else None)
 
 
 def event(name: str) -> CloudEvent:
@@ -135,3 +139,44 @@ def poll_until(check: Callable[[], bool]) -> None:
     while not check():
         assert time.monotonic() < deadline, "condition not met within 10s"
         time.sleep(0.01)
+
+
+def test_a_retry_after_the_sink_names_is_waited_for_instead_of_the_backoff() -> None:
+    sleeps: list[float] = []
+    dispatcher = Dispatcher(workers=1, backoff=0.1, sleep=sleeps.append)
+    sink = ScriptedSink([503, 503, 200], retry_after=2)
+    dispatcher.submit(sink, event("a"))
+    assert dispatcher.wait_idle(timeout=10)
+    dispatcher.close()
+    assert sleeps == [2, 2] and sink.calls == ["a"] * 3
+
+
+def test_a_retry_after_past_the_maximum_is_left_to_the_tick() -> None:
+    sleeps: list[float] = []
+    dispatcher = Dispatcher(workers=1, retry_after_max=30, sleep=sleeps.append)
+    sink = ScriptedSink([429], retry_after=3600)
+    dispatcher.submit(sink, event("limited"))
+    assert dispatcher.wait_idle(timeout=10)
+    dispatcher.close()
+    assert sink.calls == ["limited"] and sleeps == []
+    assert (dispatcher.stats.deferred, dispatcher.stats.dropped) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120.0),
+        ("0", 0.0),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_retry_after_reads_delta_seconds_and_http_dates(header: str, seconds: float | None) -> None:
+    assert retry_after({"Retry-After": header} if header else {}) == seconds
+
+
+def test_retry_after_as_a_future_http_date() -> None:
+    moment = datetime.now(UTC) + timedelta(minutes=10)
+    waited = retry_after({"Retry-After": format_datetime(moment, usegmt=True)})
+    assert waited is not None and 590 <= waited <= 600
