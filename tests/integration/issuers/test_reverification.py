@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from shared.kube.client import Obj
-from shared.kube.resources import CERTIFICATES, ISSUERS, SECRETS
+from shared.kube.resources import CERTIFICATES, CLUSTER_ISSUERS, ISSUERS, NAMESPACES, SECRETS
 from tests.integration.pipeline.conftest import Env, condition, ready
 from tests.integration.sweep.cost import tick_cost
 
@@ -154,3 +154,36 @@ def test_certificate_waiting_on_a_broken_ca_is_issued_in_the_tick_that_sees_it_f
 
     assert ready_of(env, "hand") == ("True", "KeyPairVerified")
     assert ready(env.get(CERTIFICATES, "patient"))
+
+
+def test_cluster_issuer_is_reverified_against_the_cluster_resource_namespace(env: Env) -> None:
+    name = f"hand-{env.namespace}"
+    if env.kube.find(NAMESPACES, None, env.ca_namespace) is None:
+        env.kube.create(
+            NAMESPACES,
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": env.ca_namespace}},
+        )
+    secret = ca_secret(env, name, *ca_pair("cluster CA"))
+    secret["metadata"]["namespace"] = env.ca_namespace
+    env.kube.create(SECRETS, secret)
+    env.create(
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "ClusterIssuer",
+            "metadata": {"name": name},
+            "spec": {"ca": {"secretName": name}},
+        }
+    )
+    try:
+        tick_cost(env)
+        verdict = condition(env.kube.get(CLUSTER_ISSUERS, None, name), "Ready")
+        assert (verdict["status"], verdict["reason"]) == ("True", "KeyPairVerified")
+        env.kube.delete(SECRETS, env.ca_namespace, name)
+        tick_cost(env)
+        verdict = condition(env.kube.get(CLUSTER_ISSUERS, None, name), "Ready")
+        assert (verdict["status"], verdict["reason"]) == ("False", "ErrGetKeyPair")
+        assert tick_cost(env).writes == []
+    finally:
+        env.kube.delete(CLUSTER_ISSUERS, None, name)
+        if env.kube.find(SECRETS, env.ca_namespace, name) is not None:
+            env.kube.delete(SECRETS, env.ca_namespace, name)
