@@ -146,7 +146,8 @@ def test_role_allows_every_call_the_function_makes(
     if not recording["deliveries"].get(target):
         _unverified(function)
     needed = _needed(recording["calls"].get(target, []))
-    assert sorted(needed - roles[f"certainly-{function}"]) == [], "calls RBAC would forbid"
+    forbidden = sorted(needed - roles[f"certainly-{function}"])
+    assert forbidden == [], f"calls RBAC would forbid: {forbidden}"
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -157,7 +158,8 @@ def test_role_grants_nothing_the_function_never_uses(
     used = set().union(*(_needed(recording["calls"].get(_target_of(f), [])) for f in peers))
     if not recording["deliveries"].get(_target_of(function)):
         _unverified(function)
-    assert sorted(roles[f"certainly-{function}"] - used) == [], "grants never used"
+    unused = sorted(roles[f"certainly-{function}"] - used)
+    assert unused == [], f"grants never used: {unused}"
 
 
 def test_watcher_role_lists_and_watches_exactly_the_watched_kinds() -> None:
