@@ -155,7 +155,7 @@ def scrape(ctx: Context, *, accept: str | None = None, include_certificates: boo
 
 
 def certificate_metrics(certificates: Iterable[Mapping[str, Any]], *, now: datetime) -> str:
-    """The text exposition for these Certificates at `now` (the sweep's report)."""
+    """The text exposition for these Certificates at `now`, without an API (tests, dumps)."""
     listed = list(certificates)
     collector = CertificateCollector(lambda: listed, clock=_Fixed(now))
     return generate_latest(collector).decode()

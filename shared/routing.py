@@ -11,7 +11,7 @@ from shared.issuers.resolve import reconcile_issuer
 from shared.kube.objects import annotations_of, condition_is, labels_of, name_of
 from shared.kube.resources import CERTIFICATE_REQUESTS, CLUSTER_ISSUERS, ISSUERS, Resource
 from shared.runtime import Context
-from shared.sweep import resume_waiting_for
+from shared.sweep.issuers import resume_waiting_for
 
 CERTIFICATE_KINDS: Final = frozenset({"Certificate", "CertificateRequest", "Secret"})
 ISSUER_KINDS: Final = frozenset({"Issuer", "ClusterIssuer"})

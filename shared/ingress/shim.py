@@ -11,12 +11,12 @@ own are never touched.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from shared.kube.errors import AlreadyExists, Conflict, NotFound
-from shared.kube.objects import annotations_of, meta, owner_reference
+from shared.kube.objects import annotations_of, labels_of, meta, name_of, owner_reference
 from shared.kube.recorder import NORMAL, WARNING
 from shared.kube.resources import CERTIFICATES, INGRESSES
 from shared.runtime import Context
@@ -183,6 +183,50 @@ def reconcile_ingress(ctx: Context, *, namespace: str, name: str) -> str:
         )
         done.append(f"deleted {meta(certificate)['name']}")
     return "; ".join(done) or "nothing to do"
+
+
+def in_step(ingress: Mapping[str, Any], certificates: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether `reconcile_ingress` would change nothing (pure: the listed objects only).
+
+    An Ingress the shim cannot act on (no issuer annotation, a bad one, a Certificate
+    of that name owned by someone else) counts as in step: the shim reports those on
+    the Ingress's own events, and repeating a Warning every tick would be a write.
+    """
+    if meta(ingress).get("deletionTimestamp"):
+        return True
+    try:
+        ref = issuer_ref_of(annotations_of(ingress))
+        if ref is None:
+            return True
+        desired = desired_certificates(
+            {"apiVersion": INGRESSES.api_version, "kind": "Ingress", **ingress}, ref
+        )
+    except BadConfig:
+        return True
+    uid = meta(ingress).get("uid")
+    owned = {
+        name_of(c): c
+        for c in certificates
+        if any(o.get("uid") == uid for o in meta(c).get("ownerReferences") or [])
+    }
+    others = {name_of(c) for c in certificates} - owned.keys()
+    wanted = {name_of(d) for d in desired}
+    if owned.keys() - wanted:
+        return False  # a TLS entry was removed: its Certificate goes
+    for certificate in desired:
+        name = name_of(certificate)
+        if name in others:
+            continue
+        current = owned.get(name)
+        if current is None:
+            return False
+        spec = current.get("spec") or {}
+        if not _spec_matches(spec, certificate["spec"]):
+            return False
+        labels = labels_of(current)
+        if any(labels.get(k) != v for k, v in labels_of(certificate).items()):
+            return False
+    return True
 
 
 def _apply(ctx: Context, ingress: Obj, desired: Obj) -> str:
