@@ -82,7 +82,7 @@ def _interval_arg(text: str) -> float:
         ) from None
 
 
-def _run_options(args: argparse.Namespace, kubeconfig: Path | None) -> RunOptions:
+def run_options(args: argparse.Namespace, kubeconfig: Path | None) -> RunOptions:
     remote: list[tuple[str, str]] = []
     for item in args.function_url or ():
         target, _, url = item.partition("=")
@@ -122,7 +122,7 @@ def cmd_local_up(args: argparse.Namespace) -> int:
     runner = None
     try:
         if not args.api_only:
-            runner = Runner(_run_options(args, kubeconfig))
+            runner = Runner(run_options(args, kubeconfig))
             runner.start()
         _wait_for_signal()
     finally:
@@ -134,7 +134,7 @@ def cmd_local_up(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """`run` and `watch`; exits 1 when it stopped because it lost the leader Lease."""
-    runner = Runner(_run_options(args, args.kubeconfig))
+    runner = Runner(run_options(args, args.kubeconfig))
     probes = (
         HealthServer(runner.health, port=args.health_port, metrics=runner.scrape)
         if args.health_port

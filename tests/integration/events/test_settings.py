@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from events.cli import TICK_INTERVAL_ENV, _run_options, build_parser, interval, main
+from events.cli import TICK_INTERVAL_ENV, build_parser, interval, main, run_options
 from events.runner import Runner
 from shared.config import DNS01_RECURSIVE_NAMESERVERS_ONLY_ENV, METRICS_ENV, Config
 from shared.logs import LOG_LEVEL_ENV, level_from
@@ -96,7 +96,7 @@ def test_recursive_nameservers_only_comes_from_the_flag_else_the_environment(
     else:
         monkeypatch.setenv(DNS01_RECURSIVE_NAMESERVERS_ONLY_ENV, environment)
     args = build_parser().parse_args(["run", *argv])
-    runner = Runner(_run_options(args, cluster.kubeconfig))
+    runner = Runner(run_options(args, cluster.kubeconfig))
     try:
         assert runner.context.config.dns01_recursive_nameservers_only is only
     finally:
