@@ -11,30 +11,15 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from events.localapi.errors import StatusCause
+from shared.kube.metadata_rules import (
+    ANNOTATIONS_LIMIT,
+    label_value_problems,
+    qualified_name_problems,
+)
 
-_QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _CONFIG_KEY = re.compile(r"[-._a-zA-Z0-9]+")
-_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
-ANNOTATIONS_LIMIT: Final = 256 * 1024
 
-NAME_PART_RULE: Final = (
-    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and "
-    "end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex "
-    "used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
-)
-PREFIX_RULE: Final = (
-    "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-    "characters, '-' or '.', and must start and end with an alphanumeric character (e.g. "
-    "'example.com', regex used for validation is "
-    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-)
-LABEL_VALUE_RULE: Final = (
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
-    "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "
-    "'my_value',  or '12345', regex used for validation is "
-    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
-)
 CONFIG_KEY_RULE: Final = (
     "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "
     "'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "
@@ -80,17 +65,7 @@ def _required(field: str) -> StatusCause:
 
 def qualified_name_errors(field: str, key: str) -> list[StatusCause]:
     """A label or annotation key: [prefix/]name."""
-    prefix, slash, name = key.rpartition("/")
-    found: list[StatusCause] = []
-    if slash and (not prefix or len(prefix) > 253 or not _SUBDOMAIN.fullmatch(prefix)):
-        found.append(_invalid(field, key, PREFIX_RULE))
-    if not name:
-        found.append(_invalid(field, key, "name part must be non-empty"))
-    elif len(name) > 63:
-        found.append(_invalid(field, key, "name part must be no more than 63 characters"))
-    elif not _QUALIFIED_NAME.fullmatch(name):
-        found.append(_invalid(field, key, NAME_PART_RULE))
-    return found
+    return [_invalid(field, key, why) for why in qualified_name_problems(key)]
 
 
 def metadata_errors(meta: Mapping[str, Any]) -> list[StatusCause]:
@@ -102,10 +77,8 @@ def metadata_errors(meta: Mapping[str, Any]) -> list[StatusCause]:
         found += qualified_name_errors("metadata.labels", key)
         if not isinstance(value, str):
             found.append(_invalid("metadata.labels", value, "must be a string"))
-        elif len(value) > 63:
-            found.append(_invalid("metadata.labels", value, "must be no more than 63 characters"))
-        elif not _LABEL_VALUE.fullmatch(value):
-            found.append(_invalid("metadata.labels", value, LABEL_VALUE_RULE))
+        else:
+            found += [_invalid("metadata.labels", value, w) for w in label_value_problems(value)]
     annotations = meta.get("annotations") or {}
     if not isinstance(annotations, dict):
         return [*found, _invalid("metadata.annotations", annotations, "must be a map of strings")]

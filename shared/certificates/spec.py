@@ -17,11 +17,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from shared.certificates.durations import format_duration, parse_duration
-from shared.certificates.metadata_rules import (
-    TEMPLATE_KEYS_ANNOTATION,
-    annotation_problems,
-    label_problems,
-)
+from shared.kube.metadata_rules import annotation_problems, label_problems
 
 __all__ = [
     "ADDITIONAL_OUTPUT_FORMATS",
@@ -43,11 +39,16 @@ __all__ = [
     "PrivateKeySpec",
     "SecretKeyRef",
     "SecretTemplate",
+    "TEMPLATE_KEYS_ANNOTATION",
     "Subject",
     "format_duration",
     "parse_certificate",
     "parse_duration",
 ]
+
+# Which secretTemplate keys we put on the Secret, so removing one removes it there; a
+# template may not set it (nor cert-manager.io/* annotations: both are refused here).
+TEMPLATE_KEYS_ANNOTATION: Final = "certainly.io/secret-template-keys"
 
 DEFAULT_DURATION: Final = timedelta(hours=2160)  # 90 days
 MINIMUM_DURATION: Final = timedelta(hours=1)

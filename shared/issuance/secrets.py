@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from shared.certificates.metadata_rules import TEMPLATE_KEYS_ANNOTATION as TEMPLATE_KEYS
+from shared.certificates.spec import TEMPLATE_KEYS_ANNOTATION as TEMPLATE_KEYS
 from shared.certificates.secret import build_secret_data, secret_annotations, secret_labels
 from shared.certificates.spec import CertificateSpec
 from shared.kube.errors import NotFound

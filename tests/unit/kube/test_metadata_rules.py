@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.certificates.metadata_rules import (
+from shared.kube.metadata_rules import (
     annotation_problems,
     label_problems,
     label_value_problems,

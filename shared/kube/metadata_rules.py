@@ -1,8 +1,8 @@
 """Kubernetes' rules for label and annotation keys and values (apimachinery's wording).
 
-A secretTemplate entry the API server would refuse is refused when the spec is read,
-so it becomes a condition the user can act on instead of a Secret write that fails
-on every attempt.
+The local API refuses objects with them, and a secretTemplate entry the API server
+would refuse is refused when the Certificate's spec is read, so it becomes a condition
+the user can act on instead of a Secret write that fails on every attempt.
 """
 
 from __future__ import annotations
@@ -11,9 +11,6 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-# Which secretTemplate keys we put on the Secret, so removing one removes it there; a
-# template may not set it (nor cert-manager.io/* annotations: spec.py refuses those).
-TEMPLATE_KEYS_ANNOTATION: Final = "certainly.io/secret-template-keys"
 ANNOTATIONS_LIMIT: Final = 256 * 1024  # bytes of keys and values together
 NAME_MAX: Final = 63
 PREFIX_MAX: Final = 253
