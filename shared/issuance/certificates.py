@@ -69,7 +69,7 @@ from shared.pki.keys import (
     load_private_key,
     public_keys_equal,
 )
-from shared.pki.x509 import InvalidCertificate, load_certificate_chain
+from shared.pki.x509 import InvalidCertificate, load_certificate_chain, readable_leaf
 from shared.runtime import Context
 
 log = logging.getLogger(__name__)
@@ -711,10 +711,4 @@ def _revision_of(request: Mapping[str, Any]) -> int | None:
 
 
 def _leaf(secret: Mapping[str, Any] | None) -> x509.Certificate | None:
-    pem = secret_bytes(secret, "tls.crt")
-    if not pem:
-        return None
-    try:
-        return load_certificate_chain(pem)[0]
-    except InvalidCertificate:
-        return None
+    return readable_leaf(secret_bytes(secret, "tls.crt"))

@@ -12,8 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from shared.certificates.spec import TEMPLATE_KEYS_ANNOTATION as TEMPLATE_KEYS
 from shared.certificates.secret import build_secret_data, secret_annotations, secret_labels
+from shared.certificates.spec import TEMPLATE_KEYS_ANNOTATION as TEMPLATE_KEYS
 from shared.certificates.spec import CertificateSpec
 from shared.kube.errors import NotFound
 from shared.kube.objects import encode_data, meta

@@ -52,6 +52,17 @@ def load_certificate_chain(pem: bytes) -> list[x509.Certificate]:
         raise InvalidCertificate(f"could not decode PEM certificate: {exc}") from None
 
 
+def readable_leaf(pem: bytes | None) -> x509.Certificate | None:
+    """The first certificate of a PEM chain; None when absent or unreadable (a Secret or
+    request holding garbage is treated as holding nothing)."""
+    if not pem:
+        return None
+    try:
+        return load_certificate_chain(pem)[0]
+    except InvalidCertificate:
+        return None
+
+
 def encode_certificates(certs: Sequence[x509.Certificate]) -> bytes:
     """PEM bundle, in the order given."""
     return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)

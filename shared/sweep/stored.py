@@ -10,8 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from cryptography import x509
-
 from shared.certificates.policy import CERTIFICATE_NAME, ISSUER_GROUP, ISSUER_KIND, ISSUER_NAME
 from shared.certificates.secret import FAO_LABEL
 from shared.issuance import requests as cr
@@ -20,7 +18,7 @@ from shared.issuance.names import request_name
 from shared.issuers.resolve import GROUP
 from shared.kube.objects import annotations_of, format_time, name_of, namespace_of, secret_bytes
 from shared.kube.resources import SECRETS
-from shared.pki.x509 import InvalidCertificate, load_certificate_chain
+from shared.pki.x509 import readable_leaf
 from shared.runtime import Context
 
 # The Secrets Certificates are stored in; temporary next-key Secrets are not needed.
@@ -81,7 +79,7 @@ def stored_certificates(ctx: Context) -> dict[SecretKey, StoredCertificate]:
 
 def _summary(secret: Mapping[str, Any]) -> StoredCertificate:
     # Unreadable: differs from any status, so the Certificate is looked at.
-    leaf = _leaf(secret_bytes(secret, "tls.crt"))
+    leaf = readable_leaf(secret_bytes(secret, "tls.crt"))
     if leaf is None:
         return StoredCertificate(None, None, None, annotations_of(secret))
     return StoredCertificate(
@@ -92,15 +90,6 @@ def _summary(secret: Mapping[str, Any]) -> StoredCertificate:
     )
 
 
-def _leaf(pem: bytes | None) -> x509.Certificate | None:
-    if not pem:
-        return None
-    try:
-        return load_certificate_chain(pem)[0]
-    except InvalidCertificate:
-        return None
-
-
 def issued_serial(cert: Mapping[str, Any], requests: Mapping[SecretKey, Obj]) -> int | None:
     """The serial the current revision's request was issued, if that request is kept."""
     revision = (cert.get("status") or {}).get("revision")
@@ -109,7 +98,7 @@ def issued_serial(cert: Mapping[str, Any], requests: Mapping[SecretKey, Obj]) ->
     request = requests.get((namespace_of(cert), request_name(name_of(cert), int(revision))))
     if request is None or cr.state_of(request) != "issued":
         return None
-    leaf = _leaf(cr.decoded(request, "certificate"))
+    leaf = readable_leaf(cr.decoded(request, "certificate"))
     return None if leaf is None else leaf.serial_number
 
 
