@@ -54,6 +54,8 @@ imports: venv
 pytest: venv
 	PATH="$(CURDIR)/$(BIN):/usr/sbin:$$PATH" $(BIN)/pytest $(PYTEST_ARGS)
 
+# Figures only on stdout: the functions' per-event log lines would bury them.
+bench: export CERTAINLY_LOG_LEVEL = WARNING
 bench: venv system-deps
 	$(BIN)/python -m tests.bench.bench_localapi
 	$(BIN)/python -m tests.bench.bench_issuance
