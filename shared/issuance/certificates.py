@@ -398,17 +398,17 @@ class _Run:
             status.pop(stale, None)
         remove_condition(status, "Issuing")
         self._observe(cert, spec, stored, status)
-        self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
-        checkpoint("status-written")
-        # A crash right here loses this Event: the recorder names Events at random, so a
-        # re-run cannot tell whether it was recorded. Recording it before the status write
-        # would instead repeat it on every re-run after a crash, and on every 409.
+        # Before the status write, named for the revision: a re-run after a crash on
+        # either side of the write finds it recorded rather than losing or repeating it.
         self.ctx.recorder.record(
             cert,
             type=NORMAL,
             reason="Issued",
             message="The certificate has been successfully issued",
+            once=f"Issued/{revision}",
         )
+        self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
+        checkpoint("status-written")
         self._prune_requests(cert, spec, revision=revision)
 
     def _prune_requests(self, cert: Obj, spec: CertificateSpec, *, revision: int) -> None:

@@ -187,6 +187,16 @@ def sign(ctx: Context, request: Obj, *, resolved: ResolvedIssuer | None = None) 
             )
         if status == (request.get("status") or {}):
             return request  # still pending for the same reason: nothing to write
+        if isinstance(outcome, Issued):
+            # Before the write and once per request: a crash after it cannot lose it,
+            # and a run racing this one cannot repeat it.
+            ctx.recorder.record(
+                request,
+                type=NORMAL,
+                reason="CertificateIssued",
+                message="Certificate fetched from issuer successfully",
+                once="CertificateIssued",
+            )
         try:
             stored = ctx.kube.replace_status(CERTIFICATE_REQUESTS, {**request, "status": status})
         except Conflict:
@@ -195,14 +205,7 @@ def sign(ctx: Context, request: Obj, *, resolved: ResolvedIssuer | None = None) 
                 raise  # the request was replaced meanwhile: the caller re-decides
             request = latest
             continue
-        if isinstance(outcome, Issued):
-            ctx.recorder.record(
-                stored,
-                type=NORMAL,
-                reason="CertificateIssued",
-                message="Certificate fetched from issuer successfully",
-            )
-        elif isinstance(outcome, Failed):
+        if isinstance(outcome, Failed):
             ctx.recorder.record(
                 stored, type=WARNING, reason=outcome.reason, message=outcome.message
             )
