@@ -10,7 +10,6 @@ issuer; an object that is fine costs no further call and no write.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import datetime
 from functools import partial
@@ -29,8 +28,6 @@ from shared.sweep.requests import sign_standalone_requests
 from shared.sweep.stored import issued_serial, stored_certificates, stored_differs, stored_for
 
 __all__ = ["Report", "due", "sweep"]
-
-log = logging.getLogger(__name__)
 
 
 def due(cert: Mapping[str, Any], now: datetime) -> bool:
@@ -87,10 +84,8 @@ def sweep(ctx: Context) -> Report:
 
 def _reconcile(ctx: Context, cert: Mapping[str, Any], report: Report) -> None:
     ref = f"{namespace_of(cert)}/{name_of(cert)}"
-    try:
-        reconcile_certificate(ctx, namespace=namespace_of(cert), name=name_of(cert), tidy=True)
-    except Exception:  # one bad object must not stop the sweep of the others
-        log.exception("sweep could not reconcile certificate", extra={"object": ref})
-        report.failed.append(ref)
-    else:
+    call = partial(
+        reconcile_certificate, ctx, namespace=namespace_of(cert), name=name_of(cert), tidy=True
+    )
+    if guarded(report, ref, call):
         report.reconciled.append(ref)

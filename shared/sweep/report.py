@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared import logs
+
 log = logging.getLogger(__name__)
 
 
@@ -30,9 +32,13 @@ class Report:
         }
 
 
-def guarded(report: Report, ref: str, call: Callable[[], object]) -> None:
-    try:
-        call()
-    except Exception:  # one bad object must not stop the sweep of the others
-        log.exception("sweep could not reconcile", extra={"object": ref})
-        report.failed.append(ref)
+def guarded(report: Report, ref: str, call: Callable[[], object]) -> bool:
+    """Run one object's reconcile with its log lines stamped with it; False if it failed."""
+    with logs.bound(obj=ref):
+        try:
+            call()
+        except Exception:  # one bad object must not stop the sweep of the others
+            log.exception("sweep could not reconcile %s", ref)
+            report.failed.append(ref)
+            return False
+    return True

@@ -151,3 +151,40 @@ def test_nothing_is_stamped_once_the_handling_is_over(captured: io.StringIO) -> 
     assert (inside["object"], inside["event_id"], inside["function"]) == ("ns/inside", "e-1", "f")
     assert (nested["object"], nested["event_id"]) == ("ns/nested", "e-1")
     assert "object" not in after and "event_id" not in after
+
+
+def test_a_tick_stamps_what_it_logs_for_a_certificate_with_that_certificate(
+    kube: Kube, namespace: str, captured: io.StringIO
+) -> None:
+    kube.create(
+        ISSUERS,
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Issuer",
+            "metadata": {"name": "self", "namespace": namespace},
+            "spec": {"selfSigned": {}},
+        },
+    )
+    kube.create(  # no event delivered for either: the tick finds both
+        CERTIFICATES,
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Certificate",
+            "metadata": {"name": "swept", "namespace": namespace},
+            "spec": {
+                "secretName": "swept-tls",
+                "dnsNames": ["swept.example.test"],
+                "issuerRef": {"name": "self"},
+            },
+        },
+    )
+    event = ping_event(source="tests")
+    captured.seek(0)
+    captured.truncate()  # only what the tick logs
+    assert InProcessSink(ON_EXPIRY_TICK).deliver(event).ok
+    records = lines(captured)
+    assert {r.get("event_id") for r in records} == {event["id"]}
+    mine = [r for r in records if r.get("object") == f"{namespace}/swept"]
+    # The HTTP client's lines while issuing it: a logger that knows nothing of objects.
+    assert any("certificaterequests" in r["message"] for r in mine), records
+    assert kube.get(SECRETS, namespace, "swept-tls")  # and it was issued
