@@ -13,8 +13,9 @@ from cloudevents.conversion import to_binary
 
 from shared.contracts import object_event, ping_event
 from shared.kube.client import Kube
-from shared.kube.resources import LEASES
+from shared.kube.resources import CERTIFICATES, LEASES
 from tests.conftest import Cluster
+from tests.integration.deploy.gateway import Gateway
 from tests.integration.deploy.image import (
     Container,
     Image,
@@ -145,3 +146,48 @@ def test_the_plain_deployment_command_leads_and_releases_the_lease(
         assert holder() == ""  # released on the way out: a standby takes over at once
     finally:
         kube.close()
+
+
+def test_the_openfaas_watcher_command_relays_changes_to_the_gateway(
+    start: Start, cluster: Cluster
+) -> None:
+    (watcher,) = [
+        o
+        for o in render("openfaas")
+        if o["kind"] == "Deployment" and o["metadata"]["name"] == "certainly-watcher"
+    ]
+    (spec,) = containers(watcher)
+    gateway = Gateway()
+    health = free_port()
+    args = [
+        a.replace("http://gateway.openfaas:8080", gateway.url)
+        for a in spec["args"]
+        if not a.startswith("--health-port")
+    ]
+    container = start(args=[*args, f"--health-port={health}"], env={})
+    kube = Kube.from_kubeconfig(cluster.kubeconfig, user_agent="certainly/tests")
+    name = f"relayed-{uuid.uuid4().hex[:6]}"
+    try:
+        container.wait_ready(f"http://127.0.0.1:{health}/readyz")
+        kube.create(
+            CERTIFICATES,
+            {
+                "apiVersion": "cert-manager.io/v1",
+                "kind": "Certificate",
+                "metadata": {"name": name, "namespace": "default"},
+                "spec": {"secretName": f"{name}-tls", "issuerRef": {"name": "nowhere"}},
+            },
+        )
+        poll(
+            lambda: any(
+                path == "/function/on-certificate-created" and headers.get("ce-name") == name
+                for path, headers in gateway.received
+            ),
+            what="the Certificate's CloudEvent at the gateway",
+        )
+        assert container.terminate() == 0, container.logs()
+    finally:
+        if kube.find(CERTIFICATES, "default", name) is not None:
+            kube.delete(CERTIFICATES, "default", name)
+        kube.close()
+        gateway.close()
