@@ -17,20 +17,25 @@ from typing import Any
 import pytest
 
 from events.runner import Runner, RunOptions
+from shared import runtime
 from shared.acme.client import forget_directories
 from shared.acmeflow import presenters
 from shared.clock import FakeClock
+from shared.issuance.certificates import reconcile_certificate
+from shared.issuers.resolve import reconcile_issuer
 from shared.kube.client import Kube, Obj
 from shared.kube.resources import (
     CERTIFICATES,
     CLUSTER_ISSUERS,
     EVENTS,
     NAMESPACES,
+    ORDERS,
     SECRETS,
     Resource,
     resource_for,
 )
 from tests.conftest import Cluster, require_binary
+from tests.e2e.flows import unique_name
 from tests.e2e.servers import Bind9, Pebble, start_pebble
 from tests.helpers import eventually
 
@@ -104,6 +109,28 @@ class Pipeline:
                 "spec": {"acme": body},
             }
         )
+
+    def order_in_process(self, name: str, *, solvers: list[dict[str, Any]], **acme: Any) -> Obj:
+        """A ClusterIssuer and a Certificate `name` for it, each reconciled once in this
+        process (no runner): the Order the Certificate's request made."""
+        ctx = runtime.current()
+        issuer = self.cluster_issuer(name, solvers=solvers, **acme)["metadata"]["name"]
+        reconcile_issuer(ctx, kind="ClusterIssuer", namespace="", name=issuer)
+        self.create(
+            {
+                "apiVersion": "cert-manager.io/v1",
+                "kind": "Certificate",
+                "metadata": {"name": name},
+                "spec": {
+                    "secretName": f"{name}-tls",
+                    "dnsNames": [unique_name(name)],
+                    "issuerRef": {"name": issuer, "kind": "ClusterIssuer"},
+                },
+            }
+        )
+        reconcile_certificate(ctx, namespace=self.namespace, name=name)
+        (order,) = self.items(ORDERS)
+        return order
 
     def start(self, *, local_http01: bool = True) -> Runner:
         """`certainly run`; without `local_http01`, HTTP-01 goes through solver Pods."""

@@ -16,8 +16,6 @@ from shared.acme.renewal_info import cert_id
 from shared.acmeflow.names import RENEWAL_TIME_ANNOTATION, REPLACES_ANNOTATION
 from shared.acmeflow.order import reconcile_order
 from shared.config import Config
-from shared.issuance.certificates import reconcile_certificate
-from shared.issuers.resolve import reconcile_issuer
 from shared.kube.objects import parse_time
 from shared.kube.resources import CERTIFICATE_REQUESTS, CLUSTER_ISSUERS, ORDERS
 from tests.e2e.acme_pipeline.conftest import (
@@ -127,23 +125,7 @@ def test_a_refused_replaces_orders_without_it_and_says_so(
 ) -> None:
     ctx = installed
     ari.refuse_replaces = True
-    issuer = pipeline.cluster_issuer("refuse", solvers=http01_solvers(), server=ari.directory_url)
-    name = issuer["metadata"]["name"]
-    reconcile_issuer(ctx, kind="ClusterIssuer", namespace="", name=name)
-    pipeline.create(
-        {
-            "apiVersion": "cert-manager.io/v1",
-            "kind": "Certificate",
-            "metadata": {"name": "refuse"},
-            "spec": {
-                "secretName": "refuse-tls",
-                "dnsNames": [unique_name("refuse")],
-                "issuerRef": {"name": name, "kind": "ClusterIssuer"},
-            },
-        }
-    )
-    reconcile_certificate(ctx, namespace=pipeline.namespace, name="refuse")
-    (order,) = pipeline.items(ORDERS)
+    order = pipeline.order_in_process("refuse", solvers=http01_solvers(), server=ari.directory_url)
     order["metadata"].setdefault("annotations", {})[REPLACES_ANNOTATION] = (
         "aYhba4dGQEHhs3uEe6CuLN4.GKM"
     )

@@ -13,11 +13,8 @@ from shared import runtime
 from shared.acmeflow.challenge import reconcile_challenge
 from shared.acmeflow.order import reconcile_order
 from shared.config import Config
-from shared.issuance.certificates import reconcile_certificate
-from shared.issuers.resolve import reconcile_issuer
-from shared.kube.resources import CHALLENGES, ORDERS, SECRETS
+from shared.kube.resources import CHALLENGES, SECRETS
 from tests.e2e.acme_pipeline.conftest import Pipeline, rfc2136_solver
-from tests.e2e.flows import unique_name
 
 pytestmark = pytest.mark.e2e
 
@@ -55,22 +52,7 @@ def test_a_wrong_tsig_secret_gives_a_clear_reason_and_one_warning_event(
             "data": {"secret": base64.b64encode(WRONG_SECRET.encode()).decode()},
         }
     )
-    issuer = pipeline.cluster_issuer("badtsig", solvers=[solver])["metadata"]["name"]
-    reconcile_issuer(ctx, kind="ClusterIssuer", namespace="", name=issuer)
-    pipeline.create(
-        {
-            "apiVersion": "cert-manager.io/v1",
-            "kind": "Certificate",
-            "metadata": {"name": "badtsig"},
-            "spec": {
-                "secretName": "badtsig-tls",
-                "dnsNames": [unique_name("badtsig")],
-                "issuerRef": {"name": issuer, "kind": "ClusterIssuer"},
-            },
-        }
-    )
-    reconcile_certificate(ctx, namespace=pipeline.namespace, name="badtsig")
-    (order,) = pipeline.items(ORDERS)
+    order = pipeline.order_in_process("badtsig", solvers=[solver])
     reconcile_order(ctx, namespace=pipeline.namespace, name=order["metadata"]["name"])
     (challenge,) = pipeline.items(CHALLENGES)
     name = challenge["metadata"]["name"]

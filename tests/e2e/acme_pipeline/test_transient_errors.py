@@ -19,13 +19,10 @@ from shared.acmeflow.names import NOT_BEFORE_ANNOTATION
 from shared.acmeflow.sweep import sweep_acme
 from shared.config import Config
 from shared.contracts import object_event
-from shared.issuance.certificates import reconcile_certificate
-from shared.issuers.resolve import reconcile_issuer
 from shared.kube.objects import format_time, parse_time
-from shared.kube.resources import CHALLENGES, CLUSTER_ISSUERS, ORDERS
+from shared.kube.resources import CERTIFICATES, CHALLENGES, CLUSTER_ISSUERS, ORDERS
 from tests.e2e.acme_pipeline.conftest import Pipeline, condition, http01_solvers
 from tests.e2e.acme_pipeline.front import AriEndpoint
-from tests.e2e.flows import unique_name
 
 pytestmark = pytest.mark.e2e
 
@@ -49,25 +46,9 @@ def front(pipeline: Pipeline) -> Iterator[AriEndpoint]:
 
 def _new_order(pipeline: Pipeline, front: AriEndpoint) -> dict[str, Any]:
     """An Order for a Certificate whose ClusterIssuer talks to the CA through `front`."""
-    ctx = runtime.current()
-    issuer = pipeline.cluster_issuer("flaky", solvers=http01_solvers(), server=front.directory_url)
-    name = issuer["metadata"]["name"]
-    reconcile_issuer(ctx, kind="ClusterIssuer", namespace="", name=name)
-    assert condition(pipeline.get(CLUSTER_ISSUERS, name), "Ready")["status"] == "True"
-    pipeline.create(
-        {
-            "apiVersion": "cert-manager.io/v1",
-            "kind": "Certificate",
-            "metadata": {"name": "flaky"},
-            "spec": {
-                "secretName": "flaky-tls",
-                "dnsNames": [unique_name("flaky")],
-                "issuerRef": {"name": name, "kind": "ClusterIssuer"},
-            },
-        }
-    )
-    reconcile_certificate(ctx, namespace=pipeline.namespace, name="flaky")
-    (order,) = pipeline.items(ORDERS)
+    order = pipeline.order_in_process("flaky", solvers=http01_solvers(), server=front.directory_url)
+    issuer = pipeline.get(CERTIFICATES, "flaky")["spec"]["issuerRef"]["name"]
+    assert condition(pipeline.get(CLUSTER_ISSUERS, issuer), "Ready")["status"] == "True"
     return order
 
 
