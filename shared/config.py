@@ -11,6 +11,7 @@ HTTP01_SOLVER_ADDRESS_ENV: Final = "CERTAINLY_HTTP01_SOLVER_ADDRESS"
 DNS01_RECURSIVE_NAMESERVERS_ENV: Final = "CERTAINLY_DNS01_RECURSIVE_NAMESERVERS"
 DNS01_RECURSIVE_NAMESERVERS_ONLY_ENV: Final = "CERTAINLY_DNS01_RECURSIVE_NAMESERVERS_ONLY"
 METRICS_ENV: Final = "CERTAINLY_METRICS"
+TRUST_NAMESPACE_ENV: Final = "CERTAINLY_TRUST_NAMESPACE"
 
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
@@ -40,6 +41,8 @@ class Config:
     dns01_recursive_nameservers_only: bool = False
     # Serve GET /metrics (cert-manager's Prometheus metrics), on by default as in cert-manager.
     metrics: bool = True
+    # Where Bundles read their ConfigMap and Secret sources (trust-manager's --trust-namespace).
+    trust_namespace: str = "cert-manager"
 
     @classmethod
     def from_environment(cls) -> Config:
@@ -56,4 +59,5 @@ class Config:
                 DNS01_RECURSIVE_NAMESERVERS_ONLY_ENV, default=False
             ),
             metrics=env_flag(METRICS_ENV, default=True),
+            trust_namespace=os.environ.get(TRUST_NAMESPACE_ENV) or "cert-manager",
         )

@@ -1,0 +1,1 @@
+"""trust-manager's Bundle: CA certificates gathered from sources, written to namespaces."""
