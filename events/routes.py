@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from shared.kube.resources import (
+    BUNDLES,
     CERTIFICATE_REQUESTS,
     CERTIFICATES,
     CHALLENGES,
@@ -21,6 +22,7 @@ ON_ISSUER_CHANGED: Final = "functions.on_issuer_changed:on_issuer_changed"
 ON_EXPIRY_TICK: Final = "functions.on_expiry_tick:on_expiry_tick"
 ON_CHALLENGE_READY: Final = "functions.on_challenge_ready:on_challenge_ready"
 ON_INGRESS_CHANGED: Final = "functions.on_ingress_changed:on_ingress_changed"
+ON_BUNDLE_CHANGED: Final = "functions.on_bundle_changed:on_bundle_changed"
 
 # kind -> function target
 ROUTES: Final[dict[str, str]] = {
@@ -32,6 +34,7 @@ ROUTES: Final[dict[str, str]] = {
     "Order": ON_CHALLENGE_READY,
     "Challenge": ON_CHALLENGE_READY,
     "Ingress": ON_INGRESS_CHANGED,
+    "Bundle": ON_BUNDLE_CHANGED,
 }
 
 
@@ -45,5 +48,6 @@ WATCHED: Final[tuple[tuple[Resource, str | None], ...]] = (
     (ORDERS, None),
     (CHALLENGES, None),
     (INGRESSES, None),
+    (BUNDLES, None),
     (SECRETS, "controller.cert-manager.io/fao=true,!cert-manager.io/next-private-key"),
 )

@@ -21,6 +21,7 @@ from shared.issuance.certificates import reconcile_certificate
 from shared.kube.objects import condition_is, get_condition, meta, name_of, namespace_of, parse_time
 from shared.kube.resources import CERTIFICATE_REQUESTS, CERTIFICATES
 from shared.runtime import Context
+from shared.sweep.bundles import sync_bundles
 from shared.sweep.ingresses import sync_ingresses
 from shared.sweep.issuers import issuer_ref, using, verify, verify_issuers
 from shared.sweep.report import Report, guarded
@@ -79,6 +80,7 @@ def sweep(ctx: Context) -> Report:
         if not (cert.get("spec") or {}).get("isCA"):
             _reconcile(ctx, cert, report)
     sign_standalone_requests(ctx, listed, ready, report)
+    sync_bundles(ctx, report)
     return report
 
 

@@ -35,6 +35,7 @@ FUNCTIONS = (
     "on-expiry-tick",
     "on-challenge-ready",
     "on-ingress-changed",
+    "on-bundle-changed",
 )
 
 
