@@ -5,7 +5,8 @@ Knative's ApiServerSource sends none for objects that existed before it started)
 the sweep still brings every object to where it should be.
 
 Its API cost is one LIST per kind it looks at, plus one Secret read per CA or ACME
-issuer; an object that is fine costs no further call and no write.
+issuer and, per Bundle, its source reads and three LISTs (namespaces, its ConfigMap
+and Secret targets); an object that is fine costs no further call and no write.
 """
 
 from __future__ import annotations

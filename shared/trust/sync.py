@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from shared.kube.errors import AlreadyExists, Conflict, NotFound
+from shared.kube.errors import AlreadyExists, ApiError, Conflict, NotFound, Unavailable
 from shared.kube.objects import (
     get_condition,
     meta,
@@ -33,6 +33,14 @@ BUNDLE_LABEL: Final = "trust.cert-manager.io/bundle"
 SYNCED: Final = "Synced"
 
 Obj = dict[str, Any]
+
+
+class TargetFailed(Exception):
+    """The API refused a target write (an immutable ConfigMap, a denied namespace...)."""
+
+    def __init__(self, resource: Resource, namespace: str, error: ApiError) -> None:
+        super().__init__(f'Failed to sync bundle to namespace "{namespace}": {error.message}')
+        self.reason = f"Sync{resource.kind}TargetFailed"
 
 
 @dataclass(frozen=True)
@@ -67,12 +75,17 @@ def sync_bundle(ctx: Context, bundle: Obj) -> str:
         name_of(n) for n in namespaces if (n.get("status") or {}).get("phase") != "Terminating"
     }
     written: list[str] = []
-    for resource, kind_target in ((CONFIGMAPS, "configMap"), (SECRETS, "secret")):
-        key = (target.get(kind_target) or {}).get("key")
-        wanted = selected if key else set()
-        written.extend(
-            _sync_targets(ctx, bundle, resource, key=key, namespaces=wanted, content=content)
-        )
+    try:
+        for resource, kind_target in ((CONFIGMAPS, "configMap"), (SECRETS, "secret")):
+            key = (target.get(kind_target) or {}).get("key")
+            wanted = selected if key else set()
+            written.extend(
+                _sync_targets(ctx, bundle, resource, key=key, namespaces=wanted, content=content)
+            )
+    except TargetFailed as error:
+        # As trust-manager: the first refused target stops the sync; the tick retries it.
+        failed = Verdict("False", error.reason, str(error))
+        return "; ".join([*written, _report(ctx, bundle, failed)])
     message = "Successfully synced Bundle to all namespaces"
     if selector:
         message = (
@@ -105,15 +118,21 @@ def _sync_targets(
         done.append(f"deleted {resource.kind} {namespace}/{name}")
     for namespace in sorted(namespaces):
         assert key is not None
-        if _write(
-            ctx,
-            bundle,
-            resource,
-            current.get(namespace),
-            namespace=namespace,
-            key=key,
-            content=content,
-        ):
+        try:
+            wrote = _write(
+                ctx,
+                bundle,
+                resource,
+                current.get(namespace),
+                namespace=namespace,
+                key=key,
+                content=content,
+            )
+        except (Conflict, Unavailable):
+            raise  # moved under us, or the API is away: retried, not reported
+        except ApiError as error:
+            raise TargetFailed(resource, namespace, error) from None
+        if wrote:
             done.append(f"wrote {resource.kind} {namespace}/{name}")
     return done
 

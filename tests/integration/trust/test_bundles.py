@@ -275,3 +275,27 @@ def test_sources_by_label_selector_with_all_their_keys(trust: Trust) -> None:
     config_map = trust.target(CONFIGMAPS, namespace)
     assert config_map is not None
     assert certificates(config_map["data"]["ca.crt"]) == certificates(a + b)
+
+
+def test_a_target_the_api_refuses_is_reported_and_stops_the_sync(trust: Trust) -> None:
+    namespace = trust.namespace(selected=True)
+    trust.kube.create(
+        CONFIGMAPS,
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": trust.name, "namespace": namespace},
+            "immutable": True,
+            "data": {"ca.crt": "someone else's"},
+        },
+    )
+    trust.bundle([{"inLine": ca_pem("ca")}], configMap={"key": "ca.crt"}, secret={"key": "ca.crt"})
+
+    assert trust.deliver(action="add").ok
+
+    synced = trust.synced()
+    assert (synced["status"], synced["reason"]) == ("False", "SyncConfigMapTargetFailed")
+    assert synced["message"].startswith(f'Failed to sync bundle to namespace "{namespace}": ')
+    assert ("Warning", "SyncConfigMapTargetFailed", synced["message"]) in trust.events()
+    assert trust.target(SECRETS, namespace) is None  # stopped at the first refusal
+    assert writes_during(trust, trust.deliver) == []  # the same refusal is not re-reported
