@@ -65,10 +65,7 @@ def _read(
         try:
             objects = [ctx.kube.get(resource, namespace, str(ref["name"]))]
         except NotFound:
-            raise SourceNotFound(
-                f"failed to retrieve bundle from source: "
-                f'{resource.plural} "{ref["name"]}" not found'
-            ) from None
+            raise SourceNotFound(f'{resource.plural} "{ref["name"]}" not found') from None
     else:
         objects, _ = ctx.kube.list(
             resource, namespace, label_selector=label_selector(ref.get("selector"))
@@ -78,12 +75,12 @@ def _read(
         data = _data(resource, obj)
         where = f"{kind} {namespace}/{name_of(obj)}"
         if ref.get("includeAllKeys"):
-            texts.extend((f"{where} key {k!r}", v) for k, v in sorted(data.items()))
+            texts.extend((f'{where} at key "{k}"', v) for k, v in sorted(data.items()))
             continue
         key = str(ref.get("key") or "")
         if key not in data:
-            raise SourceNotFound(f"no data found in {where} at key {key!r}")
-        texts.append((f"{where} key {key!r}", data[key]))
+            raise SourceNotFound(f'no data found in {where} at key "{key}"')
+        texts.append((f'{where} at key "{key}"', data[key]))
     return texts
 
 

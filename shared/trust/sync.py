@@ -64,7 +64,8 @@ def sync_bundle(ctx: Context, bundle: Obj) -> str:
     try:
         content = assemble(read_sources(ctx, list(spec.get("sources") or [])))
     except SourceNotFound as error:
-        verdict = Verdict("False", "SourceNotFound", f"Bundle source was not found: {error}")
+        message = f"Bundle source was not found: failed to retrieve bundle from source: {error}"
+        verdict = Verdict("False", "SourceNotFound", message)
         return _report(ctx, bundle, verdict)
     except InvalidPEM as error:
         verdict = Verdict("False", "SourceBuildError", f"Failed to build bundle sources: {error}")

@@ -210,7 +210,10 @@ def test_a_missing_key_and_default_cas_are_sources_not_found(trust: Trust) -> No
     assert trust.deliver(action="add").ok
     synced = trust.synced()
     assert (synced["status"], synced["reason"]) == ("False", "SourceNotFound")
-    assert "at key 'ca.crt'" in synced["message"]
+    assert synced["message"] == (
+        "Bundle source was not found: failed to retrieve bundle from source: "
+        f'no data found in ConfigMap {TRUST_NAMESPACE}/{trust.name}-cm at key "ca.crt"'
+    )
 
     bundle = trust.get()
     bundle["spec"]["sources"] = [{"useDefaultCAs": True}]
@@ -218,7 +221,10 @@ def test_a_missing_key_and_default_cas_are_sources_not_found(trust: Trust) -> No
     assert trust.deliver().ok
     synced = trust.synced()
     assert (synced["status"], synced["reason"]) == ("False", "SourceNotFound")
-    assert "default CAs not available" in synced["message"]
+    assert synced["message"] == (
+        "Bundle source was not found: failed to retrieve bundle from source: no default "
+        "package was specified when trust-manager was started; default CAs not available"
+    )
     assert synced["observedGeneration"] == meta(trust.get())["generation"]
 
 
@@ -231,7 +237,7 @@ def test_an_invalid_pem_source_is_refused(trust: Trust) -> None:
 
     synced = trust.synced()
     assert (synced["status"], synced["reason"]) == ("False", "SourceBuildError")
-    assert f"Secret {TRUST_NAMESPACE}/{trust.name}-s key 'ca.crt'" in synced["message"]
+    assert f'Secret {TRUST_NAMESPACE}/{trust.name}-s at key "ca.crt"' in synced["message"]
     assert any(e[:2] == ("Warning", "SourceBuildError") for e in trust.events())
     assert trust.target(SECRETS, namespace) is None
 

@@ -26,8 +26,8 @@ def test_duplicates_are_kept_once_and_the_order_does_not_depend_on_the_sources()
     ["", "hello", "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"],
 )
 def test_a_source_without_a_valid_certificate_is_refused_by_name(text: str) -> None:
-    with pytest.raises(InvalidPEM, match="^" + re.escape("ConfigMap ns/x key 'ca.crt': ")):
-        assemble([("inLine source", ca_pem("ok")), ("ConfigMap ns/x key 'ca.crt'", text)])
+    with pytest.raises(InvalidPEM, match="^" + re.escape('ConfigMap ns/x at key "ca.crt": ')):
+        assemble([("inLine source", ca_pem("ok")), ('ConfigMap ns/x at key "ca.crt"', text)])
 
 
 def test_label_selectors_are_written_as_the_api_server_reads_them() -> None:
