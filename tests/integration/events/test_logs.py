@@ -11,7 +11,6 @@ import base64
 import io
 import json
 import logging
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,8 +21,7 @@ from events.sinks import InProcessSink
 from shared import logs, runtime
 from shared.contracts import object_event, ping_event
 from shared.kube.client import Kube
-from shared.kube.resources import CERTIFICATES, ISSUERS, NAMESPACES, SECRETS
-from tests.conftest import Cluster
+from shared.kube.resources import CERTIFICATES, ISSUERS, SECRETS
 
 pytestmark = pytest.mark.integration
 
@@ -49,25 +47,14 @@ def captured() -> Iterator[io.StringIO]:
         http.setLevel(levels[1])
 
 
-@pytest.fixture
-def kube(cluster: Cluster) -> Iterator[Kube]:
-    kube = Kube.from_kubeconfig(cluster.kubeconfig, user_agent="certainly/tests")
+@pytest.fixture(autouse=True)
+def installed(kube: Kube) -> Iterator[None]:
+    """The functions' context on the test's client, as a deployed function builds it."""
     runtime.install(runtime.Context.build(kube))
     try:
-        yield kube
+        yield
     finally:
         runtime.install(None)
-        kube.close()
-
-
-@pytest.fixture
-def namespace(kube: Kube) -> Iterator[str]:
-    name = f"logs-{uuid.uuid4().hex[:8]}"
-    kube.create(NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-    try:
-        yield name
-    finally:
-        kube.delete(NAMESPACES, None, name)
 
 
 def lines(stream: io.StringIO) -> list[dict[str, Any]]:

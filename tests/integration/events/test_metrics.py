@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ from shared import runtime
 from shared.clock import FakeClock
 from shared.config import Config
 from shared.kube.client import Kube
-from shared.kube.resources import CERTIFICATES, ISSUERS, NAMESPACES
+from shared.kube.resources import CERTIFICATES, ISSUERS
 from shared.metrics import CLOCK, EXPIRATION, READY, RENEWAL, scrape
 from tests.conftest import REPO, Cluster
 from tests.helpers import eventually
@@ -60,25 +59,6 @@ def of(found: Series, metric: str, **labels: str) -> float | None:
 
 def epoch(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-@pytest.fixture
-def kube(cluster: Cluster) -> Iterator[Kube]:
-    kube = Kube.from_kubeconfig(cluster.kubeconfig, user_agent="certainly/tests")
-    try:
-        yield kube
-    finally:
-        kube.close()
-
-
-@pytest.fixture
-def namespace(kube: Kube) -> Iterator[str]:
-    name = f"metrics-{uuid.uuid4().hex[:8]}"
-    kube.create(NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-    try:
-        yield name
-    finally:
-        kube.delete(NAMESPACES, None, name)
 
 
 def certificate(namespace: str, name: str, issuer: str = "ca") -> dict[str, Any]:
