@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # binary:debian-package pairs the demo and the tests start for real.
 SYSTEM_TOOLS := kubectl:kubernetes-client openssl:openssl pebble:pebble \
                 pebble-challtestsrv:pebble named:bind9 tsig-keygen:bind9-utils \
-                nsupdate:bind9-dnsutils
+                nsupdate:bind9-dnsutils keytool:openjdk-17-jre-headless
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq >/dev/null

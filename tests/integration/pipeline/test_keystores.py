@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from shared.kube.resources import CERTIFICATE_REQUESTS, CERTIFICATES, SECRETS
 from shared.pki.keys import load_private_key, public_keys_equal
+from tests.conftest import require_binary
 from tests.integration.pipeline.conftest import Env, condition, ready
 
 PASSWORD = b"correct horse"
@@ -126,9 +125,7 @@ def test_password_secret_without_the_key_is_named(env: Env) -> None:
 def test_jks_keystore_opens_in_keytool_with_the_password_from_its_secret(
     env: Env, tmp_path: Path
 ) -> None:
-    keytool = shutil.which("keytool")
-    if keytool is None:
-        pytest.skip("keytool (a JDK) is not installed")
+    keytool = require_binary("keytool")  # a failure in CI, as every real tool
     env.ca_issuer()
     password_secret(env)
     env.issue(

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import struct
 import subprocess
 from dataclasses import dataclass
@@ -365,9 +364,7 @@ def test_java_keytool_reads_jks_and_legacy_rc2_stores(
     chain: tuple[list[x509.Certificate], list[x509.Certificate]], tmp_path: Path
 ) -> None:
     # Java is the audience for these formats; its own reader is the real judge.
-    keytool = shutil.which("keytool")
-    if keytool is None:
-        pytest.skip("keytool (a Java runtime) is not installed")
+    keytool = require_binary("keytool")  # a failure in CI, as every real tool
     certs, ca = chain
     k = key("RSA", 2048)  # the fixture leaf's key
     jks = tmp_path / "keystore.jks"
