@@ -21,6 +21,7 @@ from shared import runtime
 from shared.acme.client import forget_directories
 from shared.acmeflow import presenters
 from shared.clock import FakeClock
+from shared.config import Config
 from shared.issuance.certificates import reconcile_certificate
 from shared.issuers.resolve import reconcile_issuer
 from shared.kube.client import Kube, Obj
@@ -258,6 +259,25 @@ def pipeline(
         for ns in (namespace, resource_namespace):
             kube.delete(NAMESPACES, None, ns)
         kube.close()
+
+
+@pytest.fixture
+def ctx(pipeline: Pipeline) -> Iterator[runtime.Context]:
+    """The functions' context, configured as the pipeline's runner, installed for tests
+    that call reconcilers directly instead of delivering events."""
+    context = runtime.Context.build(
+        pipeline.kube,
+        clock=pipeline.clock,
+        config=Config(
+            cluster_resource_namespace=pipeline.resource_namespace,
+            dns01_recursive_nameservers=(pipeline.bind9.address,),
+        ),
+    )
+    runtime.install(context)
+    try:
+        yield context
+    finally:
+        runtime.install(None)
 
 
 __all__ = ["CERTIFICATES", "SECRETS", "Pipeline", "condition", "http01_solvers", "ready"]

@@ -15,7 +15,6 @@ from shared import runtime
 from shared.acme.renewal_info import cert_id
 from shared.acmeflow.names import RENEWAL_TIME_ANNOTATION, REPLACES_ANNOTATION
 from shared.acmeflow.order import reconcile_order
-from shared.config import Config
 from shared.kube.objects import parse_time
 from shared.kube.resources import CERTIFICATE_REQUESTS, CLUSTER_ISSUERS, ORDERS
 from tests.e2e.acme_pipeline.conftest import (
@@ -106,24 +105,9 @@ def test_renewal_happens_inside_the_suggested_window_and_replaces_the_old_certif
     assert renewing, [e.get("message") for e in pipeline.events("ari")]
 
 
-@pytest.fixture
-def installed(pipeline: Pipeline) -> Iterator[runtime.Context]:
-    context = runtime.Context.build(
-        pipeline.kube,
-        clock=pipeline.clock,
-        config=Config(cluster_resource_namespace=pipeline.resource_namespace),
-    )
-    runtime.install(context)
-    try:
-        yield context
-    finally:
-        runtime.install(None)
-
-
 def test_a_refused_replaces_orders_without_it_and_says_so(
-    pipeline: Pipeline, ari: AriEndpoint, installed: runtime.Context
+    pipeline: Pipeline, ari: AriEndpoint, ctx: runtime.Context
 ) -> None:
-    ctx = installed
     ari.refuse_replaces = True
     order = pipeline.order_in_process("refuse", solvers=http01_solvers(), server=ari.directory_url)
     order["metadata"].setdefault("annotations", {})[REPLACES_ANNOTATION] = (

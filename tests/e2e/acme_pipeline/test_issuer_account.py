@@ -4,29 +4,17 @@ and the Ready reasons cert-manager users know."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from shared import runtime
 from shared.acme.account import account_key_to_pem, generate_account_key
-from shared.config import Config
 from shared.issuers.resolve import reconcile_issuer
 from shared.kube.resources import CLUSTER_ISSUERS
 from tests.e2e.acme_pipeline.conftest import SECRETS, Pipeline, condition, http01_solvers
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def ctx(pipeline: Pipeline) -> Iterator[runtime.Context]:
-    context = runtime.Context.build(
-        pipeline.kube,
-        clock=pipeline.clock,
-        config=Config(cluster_resource_namespace=pipeline.resource_namespace),
-    )
-    yield context
 
 
 def check(ctx: runtime.Context, pipeline: Pipeline, name: str) -> dict[str, Any]:

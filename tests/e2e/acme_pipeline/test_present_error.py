@@ -5,14 +5,12 @@ secret appears nowhere."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
 import pytest
 
 from shared import runtime
 from shared.acmeflow.challenge import reconcile_challenge
 from shared.acmeflow.order import reconcile_order
-from shared.config import Config
 from shared.kube.resources import CHALLENGES, SECRETS
 from tests.e2e.acme_pipeline.conftest import Pipeline, rfc2136_solver
 
@@ -20,23 +18,6 @@ pytestmark = pytest.mark.e2e
 
 # Valid base64 of the right length for HMAC-SHA256, but not the key BIND9 knows.
 WRONG_SECRET = base64.b64encode(b"not-the-tsig-key-bind9-expects!!").decode()
-
-
-@pytest.fixture
-def ctx(pipeline: Pipeline) -> Iterator[runtime.Context]:
-    context = runtime.Context.build(
-        pipeline.kube,
-        clock=pipeline.clock,
-        config=Config(
-            cluster_resource_namespace=pipeline.resource_namespace,
-            dns01_recursive_nameservers=(pipeline.bind9.address,),
-        ),
-    )
-    runtime.install(context)
-    try:
-        yield context
-    finally:
-        runtime.install(None)
 
 
 def test_a_wrong_tsig_secret_gives_a_clear_reason_and_one_warning_event(

@@ -17,7 +17,6 @@ from shared import runtime
 from shared.acme.client import forget_directories
 from shared.acmeflow.names import NOT_BEFORE_ANNOTATION
 from shared.acmeflow.sweep import sweep_acme
-from shared.config import Config
 from shared.contracts import object_event
 from shared.kube.objects import format_time, parse_time
 from shared.kube.resources import CERTIFICATES, CHALLENGES, CLUSTER_ISSUERS, ORDERS
@@ -28,19 +27,13 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def front(pipeline: Pipeline) -> Iterator[AriEndpoint]:
+def front(pipeline: Pipeline, ctx: runtime.Context) -> Iterator[AriEndpoint]:
+    del ctx  # installed for the reconcilers these tests call
     endpoint = AriEndpoint(pipeline.pebble)
     endpoint.start()
-    context = runtime.Context.build(
-        pipeline.kube,
-        clock=pipeline.clock,
-        config=Config(cluster_resource_namespace=pipeline.resource_namespace),
-    )
-    runtime.install(context)
     try:
         yield endpoint
     finally:
-        runtime.install(None)
         endpoint.stop()
 
 
