@@ -5,45 +5,17 @@ a steady state that writes nothing."""
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from shared.kube.client import Obj
 from shared.kube.resources import CERTIFICATES, CLUSTER_ISSUERS, ISSUERS, NAMESPACES, SECRETS
+from tests.helpers import throwaway_ca
 from tests.integration.pipeline.conftest import Env, condition, ready
 from tests.integration.sweep.cost import tick_cost
 
 pytestmark = pytest.mark.integration
-
-
-def ca_pair(name: str) -> tuple[bytes, bytes]:
-    """(certificate PEM, key PEM) of a throwaway self-signed CA."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
 def ca_secret(env: Env, name: str, cert_pem: bytes, key_pem: bytes) -> Obj:
@@ -83,7 +55,7 @@ def warnings(env: Env, name: str) -> list[str]:
 @pytest.fixture
 def hand_made_ca(env: Env) -> Obj:
     """A CA Issuer over a hand-made key pair Secret, made Ready by a tick alone."""
-    env.create(ca_secret(env, "hand-ca", *ca_pair("hand CA")))
+    env.create(ca_secret(env, "hand-ca", *throwaway_ca("hand CA")))
     return issuer(env, "hand", {"ca": {"secretName": "hand-ca"}})
 
 
@@ -110,8 +82,8 @@ def test_ca_secret_deleted_replaced_and_restored(env: Env, hand_made_ca: Obj) ->
     assert tick_cost(env).writes == []  # still broken: said once
 
     # A pair whose key does not belong to its certificate.
-    cert_pem, _ = ca_pair("hand CA")
-    _, other_key = ca_pair("other")
+    cert_pem, _ = throwaway_ca("hand CA")
+    _, other_key = throwaway_ca("other")
     env.create(ca_secret(env, "hand-ca", cert_pem, other_key))
     tick_cost(env)
     assert ready_of(env, "hand") == ("False", "ErrInvalidKeyPair")
@@ -163,7 +135,7 @@ def test_cluster_issuer_is_reverified_against_the_cluster_resource_namespace(env
             NAMESPACES,
             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": env.ca_namespace}},
         )
-    secret = ca_secret(env, name, *ca_pair("cluster CA"))
+    secret = ca_secret(env, name, *throwaway_ca("cluster CA"))
     secret["metadata"]["namespace"] = env.ca_namespace
     env.kube.create(SECRETS, secret)
     env.create(
