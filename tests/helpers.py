@@ -17,6 +17,9 @@ from cryptography.x509.oid import NameOID
 
 T = TypeVar("T")
 
+# kube-apiserver refuses an Ingress with neither rules nor a default backend.
+INGRESS_BACKEND: dict[str, Any] = {"service": {"name": "web", "port": {"number": 80}}}
+
 
 def kubectl(kubeconfig: Path, *args: str, stdin: str | None = None, check: bool = True) -> str:
     result = subprocess.run(

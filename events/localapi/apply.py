@@ -11,7 +11,6 @@ import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from events.localapi import errors
 from events.localapi.errors import APIError, Qualified
 
 Path = tuple[str, ...]
@@ -202,13 +201,12 @@ def _conflict_error(
     ]
     plural = "conflict" if len(conflicts) == 1 else "conflicts"
     summary = "; ".join(f"{c['message']}: {c['field']}" for c in causes)
-    details = dict(errors.conflict(what, name, "").details or {})
-    details["causes"] = causes
+    # kube-apiserver's apply conflict names no object: its details hold only the causes.
     return APIError(
         409,
         "Conflict",
         f"Apply failed with {len(conflicts)} {plural}: {summary}",
-        details=details,
+        details={"causes": causes},
     )
 
 

@@ -7,6 +7,7 @@ finalizer and phase, Services a cluster IP, CRDs their accepted names.
 from __future__ import annotations
 
 import base64
+import binascii
 from collections.abc import Callable
 from typing import Final
 
@@ -23,6 +24,7 @@ def prepare(
 ) -> None:
     """What kube-apiserver's strategy for a built-in kind sets or checks on create/update."""
     if rt.group == "" and rt.plural == "secrets":
+        check_base64(obj, "data", rt.kind)
         fold_string_data(obj)
         obj.setdefault("type", "Opaque")
         if existing is not None and obj["type"] != existing.get("type", "Opaque"):
@@ -39,7 +41,24 @@ def prepare(
             )
         check_immutable(rt, obj, existing, ("data", "type"))
         check_secret_type(rt, obj)
+    elif rt.group == "networking.k8s.io" and rt.plural == "ingresses":
+        spec = obj.get("spec") or {}
+        if not spec.get("defaultBackend") and not spec.get("rules"):
+            raise errors.invalid(
+                rt.qualified,
+                obj["metadata"]["name"],
+                [
+                    cause(
+                        "FieldValueInvalid",
+                        "spec",
+                        "Invalid value: null: either `defaultBackend` or `rules` must be specified",
+                    )
+                ],
+            )
+        if existing is None:
+            obj["status"] = {"loadBalancer": {}}  # as kube-apiserver's Ingress strategy
     elif rt.group == "" and rt.plural == "configmaps":
+        check_base64(obj, "binaryData", rt.kind)
         check_immutable(rt, obj, existing, ("data", "binaryData"))
     elif rt.key == NAMESPACES.key:
         name = obj["metadata"]["name"]
@@ -119,6 +138,17 @@ def accept_crd(crd: Obj, stamp: str) -> None:
         ],
         "storedVersions": [v["name"] for v in spec.get("versions", []) if v.get("storage")],
     }
+
+
+def check_base64(obj: Obj, field: str, kind: str) -> None:
+    """Bytes fields hold standard padded base64; kube fails to decode anything else (400)."""
+    for value in (obj.get(field) or {}).values():
+        try:
+            base64.b64decode(str(value), validate=True)
+        except binascii.Error as exc:
+            raise errors.bad_request(
+                f'{kind} in version "v1" cannot be handled as a {kind}: illegal base64 data'
+            ) from exc
 
 
 def fold_string_data(secret: Obj) -> None:

@@ -70,7 +70,8 @@ class APIError(Exception):
 
 def _details(what: Qualified, name: str, *, kind: str | None = None) -> dict[str, Any]:
     # kube puts the plural resource in details.kind for NotFound/AlreadyExists/Conflict.
-    details: dict[str, Any] = {"name": name, "kind": kind or what.resource}
+    details: dict[str, Any] = {"name": name} if name else {}
+    details["kind"] = kind or what.resource
     if what.group:
         details["group"] = what.group
     return details
@@ -101,6 +102,16 @@ def conflict(what: Qualified, name: str, reason: str) -> APIError:
         "Conflict",
         f'Operation cannot be fulfilled on {what.resource_name} "{name}": {reason}',
         details=_details(what, name),
+    )
+
+
+def precondition_failed(what: Qualified, name: str, reason: str) -> APIError:
+    """A delete precondition (uid, resourceVersion) that does not hold: kube names the Kind."""
+    return APIError(
+        409,
+        "Conflict",
+        f'Operation cannot be fulfilled on {what.resource_name} "{name}": {reason}',
+        details=_details(what, name, kind=what.kind),
     )
 
 

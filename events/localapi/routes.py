@@ -13,7 +13,7 @@ import yaml
 from aiohttp import web
 
 from events.localapi import discovery, errors, filters, openapi_docs, protobuf, tables
-from events.localapi.errors import APIError
+from events.localapi.errors import APIError, cause
 from events.localapi.filters import Filter
 from events.localapi.paging import Pager
 from events.localapi.requestlog import RequestLog, RequestRecord
@@ -48,6 +48,47 @@ def json_response(body: Any, status: int = 200) -> web.Response:
 
 def _truthy(value: str | None) -> bool:
     return value is not None and value.lower() in ("1", "true", "yes")
+
+
+_OPTIONS_KIND: Final = {
+    "create": "CreateOptions",
+    "update": "UpdateOptions",
+    "patch": "PatchOptions",
+    "delete": "DeleteOptions",
+    "deletecollection": "DeleteOptions",
+}
+
+
+def _dry_run(values: list[str], verb: str) -> bool:
+    """The dryRun parameter: "All" or nothing, as kube-apiserver's options validation says."""
+    unsupported = [v for v in values if v != "All"]
+    if unsupported and verb in _OPTIONS_KIND:
+        raise errors.invalid(
+            errors.Qualified("meta.k8s.io", "", _OPTIONS_KIND[verb]),
+            "",
+            [
+                cause(
+                    "FieldValueNotSupported",
+                    "dryRun",
+                    f'Unsupported value: {unsupported!r}: supported values: "All"',
+                )
+            ],
+        )
+    return "All" in values
+
+
+_SERIALIZABLE: Final = frozenset({"application/json", "application/yaml", "application/*", "*/*"})
+
+
+def _check_acceptable(accept: str) -> None:
+    """406 when the client accepts nothing this server writes (JSON, or YAML)."""
+    types = {part.split(";")[0].strip() for part in accept.split(",")} - {""}
+    if types and not types & _SERIALIZABLE:
+        raise APIError(
+            406,
+            "NotAcceptable",
+            "only the following media types are accepted: application/json, application/yaml",
+        )
 
 
 def _wants(accept: str, as_kind: str) -> bool:
@@ -244,6 +285,7 @@ class Routes:
     async def _serve(self, request: web.Request, verb: str, target: Target) -> web.StreamResponse:
         query = request.query
         rt, namespace = target.rt, target.namespace
+        _check_acceptable(request.headers.get("Accept", ""))
         if verb == "watch":
             return await self.watches.serve(
                 request,
@@ -289,7 +331,7 @@ class Routes:
     ) -> web.Response:
         rt, namespace, name = target.rt, target.namespace, target.name
         query = request.query
-        dry_run = query.get("dryRun") == "All"
+        dry_run = _dry_run(query.getall("dryRun", []), verb)
         if verb == "get":
             return self._render(request, rt, self.verbs.get(rt, namespace, name))
         if verb == "list":

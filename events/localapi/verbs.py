@@ -125,8 +125,7 @@ class Verbs:
             meta["generation"] = 1
         if rt.key == CRD_RESOURCE.key:
             builtins.accept_crd(obj, timestamp(self.clock()))
-        if dry_run:
-            meta["resourceVersion"] = str(self.store.rv)
+        if dry_run:  # never stored, so kube-apiserver gives it no resourceVersion
             return obj
         meta["resourceVersion"] = str(self.store.next_rv())
         self.store.put(rt.key, obj)
@@ -371,14 +370,14 @@ class Verbs:
         existing = self.get(rt, namespace, name)
         meta = existing["metadata"]
         if options.uid and options.uid != meta["uid"]:
-            raise errors.conflict(
+            raise errors.precondition_failed(
                 rt.qualified,
                 name,
                 f"Precondition failed: UID in precondition: {options.uid}, "
                 f"UID in object meta: {meta['uid']}",
             )
         if options.resource_version and options.resource_version != meta["resourceVersion"]:
-            raise errors.conflict(
+            raise errors.precondition_failed(
                 rt.qualified,
                 name,
                 "Precondition failed: ResourceVersion in precondition: "
@@ -456,11 +455,7 @@ class Verbs:
             return ns
         new = {
             **ns,
-            "metadata": {
-                **meta,
-                "deletionTimestamp": timestamp(self.clock()),
-                "deletionGracePeriodSeconds": 0,
-            },
+            "metadata": {**meta, "deletionTimestamp": timestamp(self.clock())},
             "status": {**(ns.get("status") or {}), "phase": "Terminating"},
         }
         if finalizers:

@@ -15,6 +15,7 @@ from shared.contracts import Action, object_event
 from shared.kube.client import Kube, Obj
 from shared.kube.resources import CERTIFICATES, EVENTS, INGRESSES, NAMESPACES
 from tests.conftest import Cluster
+from tests.helpers import INGRESS_BACKEND
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +46,7 @@ def ingress(namespace: str, tls: list[dict[str, Any]], **annotations: str) -> Ob
             "namespace": namespace,
             "annotations": {"cert-manager.io/cluster-issuer": "le", **annotations},
         },
-        "spec": {"tls": tls},
+        "spec": {"tls": tls, "defaultBackend": INGRESS_BACKEND},
     }
 
 

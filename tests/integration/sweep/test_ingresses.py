@@ -9,6 +9,7 @@ import pytest
 
 from shared.kube.client import Obj
 from shared.kube.resources import CERTIFICATES, INGRESSES
+from tests.helpers import INGRESS_BACKEND
 from tests.integration.pipeline.conftest import Env
 from tests.integration.sweep.cost import tick_cost
 
@@ -21,7 +22,7 @@ def ingress(env: Env, name: str, tls: list[dict[str, Any]]) -> Obj:
             "apiVersion": "networking.k8s.io/v1",
             "kind": "Ingress",
             "metadata": {"name": name, "annotations": {"cert-manager.io/issuer": "ca"}},
-            "spec": {"tls": tls},
+            "spec": {"tls": tls, "defaultBackend": INGRESS_BACKEND},
         }
     )
 
@@ -78,7 +79,10 @@ def test_ingress_without_an_issuer_annotation_is_left_alone(env: Env) -> None:
             "apiVersion": "networking.k8s.io/v1",
             "kind": "Ingress",
             "metadata": {"name": "plain"},
-            "spec": {"tls": [{"hosts": ["plain.example.test"], "secretName": "plain-tls"}]},
+            "spec": {
+                "tls": [{"hosts": ["plain.example.test"], "secretName": "plain-tls"}],
+                "defaultBackend": INGRESS_BACKEND,
+            },
         }
     )
     cost = tick_cost(env)

@@ -13,6 +13,7 @@ from events.localapi.requestlog import WRITE_VERBS
 from events.sinks import Delivery
 from shared.kube.objects import meta
 from shared.kube.resources import BUNDLES, CONFIGMAPS, NAMESPACES, SECRETS
+from tests.integration.sweep.cost import requests_during
 from tests.integration.trust.certs import ca_pem
 from tests.integration.trust.conftest import TRUST_NAMESPACE, Trust
 
@@ -34,17 +35,14 @@ def secret_text(secret: dict[str, object] | None, key: str) -> str:
 
 def writes_during(trust: Trust, call: Callable[[], Delivery]) -> list[str]:
     """`verb resource namespace` of each successful write during `call`, cluster-wide."""
-    api = trust.cluster.api
-    if api is None:
-        pytest.skip("counting API writes needs the embedded local API")
-    last = api.requests.snapshot()[-1:]
-    assert call().ok
-    after = api.requests.snapshot()
-    start = next((i + 1 for i in range(len(after) - 1, -1, -1) if last and after[i] is last[0]), 0)
+
+    def deliver() -> None:
+        assert call().ok
+
     return [
         f"{r.verb} {r.resource} {r.namespace}"
-        for r in after[start:]
-        if r.user_agent.startswith("certainly") and r.verb in WRITE_VERBS and 200 <= r.code < 300
+        for r in requests_during(trust.cluster, trust.kube, deliver)
+        if r.verb in WRITE_VERBS and 200 <= r.code < 300
     ]
 
 
