@@ -34,6 +34,10 @@ def _record(event: dict[str, object]) -> RequestRecord | None:
         return None
     user = event.get("user")
     username = user.get("username", "") if isinstance(user, dict) else ""
+    # A request made as someone else (Impersonate-User) is that someone's request.
+    acting = event.get("impersonatedUser")
+    if isinstance(acting, dict) and acting.get("username"):
+        username = acting["username"]
     if username in _CONTROL_PLANE_USERS or username.startswith(_CONTROL_PLANE_PREFIX):
         return None
     ref = event.get("objectRef")

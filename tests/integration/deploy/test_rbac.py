@@ -20,13 +20,12 @@ from pathlib import Path
 import pytest
 
 from events.routes import WATCHED
-from tests.conftest import IN_CI, REPO, require_binary
+from tests.conftest import BACKENDS_ENV, IN_CI, REPO, require_binary
 from tests.integration.deploy.api_calls import OUT_ENV, ApiCall, Recording
-from tests.integration.deploy.manifests import Obj, render
+from tests.integration.deploy.manifests import render
+from tests.integration.deploy.rbac_grants import Grant, granted_by_service_account, grants
 
 pytestmark = pytest.mark.integration
-
-Grant = tuple[str, str, str]  # (apiGroup, resource[/subresource], verb)
 
 # The functions infra/rbac has a ServiceAccount and ClusterRole for.
 FUNCTIONS = (
@@ -47,6 +46,7 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Recording:
         require_binary(binary)
     out = tmp_path_factory.mktemp("rbac") / "calls.json"
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}  # the local API's log
+    env[BACKENDS_ENV] = "embedded"  # cross-checked against its request log
     env[OUT_ENV] = str(out)
     here = Path(__file__).parent.relative_to(REPO)
     result = subprocess.run(
@@ -82,31 +82,13 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Recording:
     return recorded
 
 
-def _grants(role: Obj) -> set[Grant]:
-    return {
-        (group, resource, verb)
-        for rule in role["rules"]
-        for group in rule["apiGroups"]
-        for resource in rule["resources"]
-        for verb in rule["verbs"]
-    }
-
-
 def _needed(calls: Iterable[ApiCall]) -> set[Grant]:
     return {(c["group"], c["resource"], c["verb"]) for c in calls}
 
 
 @pytest.fixture(scope="module")
 def roles() -> dict[str, set[Grant]]:
-    """ServiceAccount name -> what its bound ClusterRoles grant, as rendered."""
-    objects = render("rbac")
-    by_name = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ClusterRole"}
-    granted: dict[str, set[Grant]] = {}
-    for binding in (o for o in objects if o["kind"] == "ClusterRoleBinding"):
-        for subject in binding["subjects"]:
-            role = by_name[binding["roleRef"]["name"]]
-            granted.setdefault(subject["name"], set()).update(_grants(role))
-    return granted
+    return granted_by_service_account()
 
 
 def _target_of(function: str) -> str:
@@ -118,8 +100,8 @@ def test_every_function_has_its_own_service_account_and_role(
     roles: dict[str, set[Grant]],
 ) -> None:
     assert set(roles) == {f"certainly-{f}" for f in FUNCTIONS}
-    for grants in roles.values():
-        assert all("*" not in grant for grant in grants), "no wildcards"
+    for granted in roles.values():
+        assert all("*" not in grant for grant in granted), "no wildcards"
 
 
 # Functions whose handlers share the issuance and ACME reconcilers (shared/issuance,
@@ -170,7 +152,7 @@ def test_watcher_role_lists_and_watches_exactly_the_watched_kinds() -> None:
         if o["kind"] == "ClusterRole" and o["metadata"]["name"] == "certainly:watcher"
     ]
     expected = {(r.group, r.plural, verb) for r, _ in WATCHED for verb in ("list", "watch")}
-    assert _grants(role) == expected
+    assert grants(role) == expected
 
 
 def test_recording_attributes_calls_to_the_function_that_made_them(
