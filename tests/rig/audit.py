@@ -21,12 +21,16 @@ class AuditRecord(RequestRecord):
     """A request record that also knows who made it (the authenticated user)."""
 
     username: str = ""
+    decision: str = ""  # the authorizer's: "allow" or "forbid" ("" if it never decided)
 
 
 # The control plane's own traffic (the apiserver's loopback client, the controller
 # manager and its controllers' service accounts) is not what a test measures.
 _CONTROL_PLANE_USERS = ("system:apiserver", "system:kube-controller-manager")
 _CONTROL_PLANE_PREFIX = "system:serviceaccount:kube-system:"
+
+
+_DECISION = "authorization.k8s.io/decision"
 
 
 def _record(event: dict[str, object]) -> RequestRecord | None:
@@ -44,6 +48,8 @@ def _record(event: dict[str, object]) -> RequestRecord | None:
     ref = ref if isinstance(ref, dict) else {}
     status = event.get("responseStatus")
     code = status.get("code", 0) if isinstance(status, dict) else 0
+    annotations = event.get("annotations")
+    decision = annotations.get(_DECISION, "") if isinstance(annotations, dict) else ""
     return AuditRecord(
         verb=str(event.get("verb", "")),
         group=str(ref.get("apiGroup", "")),
@@ -59,6 +65,7 @@ def _record(event: dict[str, object]) -> RequestRecord | None:
         code=int(code),
         user_agent=str(event.get("userAgent", "")),
         username=str(username),
+        decision=str(decision),
     )
 
 

@@ -489,3 +489,24 @@ def ingress_needs_rules_or_a_default_backend(api: Api, ns: str) -> list[dict[str
     }
     with_rules = {**bare, "spec": {**bare["spec"], "rules": [{"host": "a.example.test"}]}}
     return [shape(api.call("POST", path, body)) for body in (bare, with_rules)]
+
+
+@scenario
+def watch_from_a_resource_version_too_old_to_replay(api: Api, ns: str) -> list[dict[str, Any]]:
+    # "1" is older than any history either server keeps: both must say 410 Expired, in the
+    # stream (an ERROR event carrying a Status) or as the answer itself.
+    path = CERTS.format(ns=ns)
+    api.call("POST", path, certificate("old"))
+    answer = api.session.get(
+        api.server + path,
+        params={"watch": "true", "resourceVersion": "1", "timeoutSeconds": "1"},
+        timeout=30,
+    )
+    if answer.status_code != 200:
+        return [{"code": answer.status_code}]
+    events = [json.loads(line) for line in answer.text.splitlines() if line]
+    return [
+        {"type": e["type"], "code": e["object"].get("code"), "reason": e["object"].get("reason")}
+        for e in events
+        if e["type"] == "ERROR"
+    ]
