@@ -97,6 +97,18 @@ def test_every_granted_verb_is_used_as_the_audit_log_shows(acted: list[AuditReco
     assert unused == {}
 
 
+def test_the_audit_log_tells_the_functions_apart(acted: list[AuditRecord]) -> None:
+    # The checks above would pass vacuously if every call looked like every function's:
+    # the tick lists Orders, a Certificate event never does.
+    lists_orders = {
+        r.username.removeprefix(PREFIX)
+        for r in acted
+        if (r.group, r.resource, r.verb) == ("acme.cert-manager.io", "orders", "list")
+    }
+    assert "certainly-on-expiry-tick" in lists_orders
+    assert "certainly-on-certificate-created" not in lists_orders
+
+
 def _can_i(cluster: Cluster, account: str, verb: str, resource: str) -> str:
     assert cluster.plane is not None
     name, _, subresource = resource.partition("/")
