@@ -58,12 +58,12 @@ def _functions_act_as_their_service_accounts(cluster: Cluster) -> Iterator[None]
         return original_call(self, *args, **kwargs)
 
     InProcessSink.deliver = deliver  # type: ignore[method-assign]
-    k8s.ApiClient.call_api = call_api  # type: ignore[method-assign]
+    k8s.ApiClient.call_api = call_api
     try:
         yield
     finally:
         InProcessSink.deliver = original_deliver  # type: ignore[method-assign]
-        k8s.ApiClient.call_api = original_call  # type: ignore[method-assign]
+        k8s.ApiClient.call_api = original_call
         out = os.environ.get(OUT_ENV)
         if out:  # copied while the control plane still runs: its folder goes with it
             shutil.copyfile(cluster.plane.audit_log, out)
