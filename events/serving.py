@@ -147,10 +147,9 @@ class RequestGuard:
 
 def _refuse(start_response: StartResponse, refused: Refused) -> list[bytes]:
     body = json.dumps({"error": refused.reason}).encode()
+    # werkzeug closes every connection after the answer (draining what the client still
+    # sends, so it sees the 413), so an unread body never becomes the next request.
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-    if refused.status == 413:
-        # The rest of the body is never read: the connection cannot carry another request.
-        headers.append(("Connection", "close"))
     start_response(f"{refused.status} {_PHRASES[refused.status]}", headers)
     return [body]
 
