@@ -46,10 +46,10 @@ def serve(cluster: Cluster, tmp_path: Path) -> Iterator[Serve]:
         port = free_port()
         log = tmp_path / f"serve-{port}.log"
         env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig), "CERTAINLY_LOG_LEVEL": "INFO"}
+        command = [sys.executable, "-m", "events.cli", "serve", target]
         with log.open("w") as output:
             process = subprocess.Popen(
-                [sys.executable, "-m", "events.cli", "serve", target]
-                + ["--host", "127.0.0.1", "--port", str(port)],
+                [*command, "--host", "127.0.0.1", "--port", str(port)],
                 cwd=REPO,
                 env=env,
                 stdout=output,
