@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Final
 
 import pytest
@@ -149,7 +149,7 @@ def _post_100_mb(url: str, *, chunked: bool) -> int:
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_a_100_mb_body_is_refused_without_the_process_growing(
-    function: Served, chunked: bool, record_property: pytest.RecordProperty
+    function: Served, chunked: bool, record_property: Callable[[str, object], None]
 ) -> None:
     before = function.rss_kib()
     status = _post_100_mb(function.url, chunked=chunked)
