@@ -204,3 +204,29 @@ def test_no_forged_event_makes_a_function_reach_another_namespace(
     assert "status" not in kube.get(CERTIFICATES, team_a, "evil")
     with pytest.raises(NotFound):
         kube.get(SECRETS, team_a, "evil-tls")
+
+
+@pytest.mark.parametrize(
+    "name", ["..", ".", "../../{team_a}/certificates/evil", "evil/../../../{team_a}", "a%2Fb"]
+)
+def test_the_client_escapes_every_name_it_puts_in_a_path(
+    api: LocalAPI, cluster: Cluster, teams: tuple[str, str], name: str
+) -> None:
+    team_a, team_b = teams
+    name = name.format(team_a=team_a)
+    kube = Kube.from_kubeconfig(cluster.kubeconfig, user_agent="certainly")
+
+    def get() -> None:
+        with pytest.raises(NotFound):
+            kube.get(CERTIFICATES, team_b, name)
+
+    try:
+        (record,) = _requests_during(api, get)
+    finally:
+        kube.close()
+    # The whole name arrived as the one segment after team-b's `certificates/`: as the
+    # object's name, or (where the server decodes '/' before routing) as that path.
+    as_object = (record.namespace, record.resource, record.name) == (team_b, "certificates", name)
+    as_path = record.name == f"/apis/cert-manager.io/v1/namespaces/{team_b}/certificates/{name}"
+    assert as_object or as_path, record
+    assert record.code == 404
