@@ -2,7 +2,9 @@
 
 `/healthz` (liveness) answers 200 while the process can serve at all; `/readyz`
 (readiness) answers 200 once it is started and until it begins to drain on
-SIGTERM, so no new event is routed to a process that is shutting down.
+SIGTERM, so no new event is routed to a process that is shutting down. `/_/health`
+is what OpenFaaS Community Edition probes (faas-netes' `functions.httpProbe`, for
+both liveness and readiness, as of-watchdog answers it): it answers as `/readyz`.
 `certainly serve` adds the routes to the function's functions-framework app;
 `certainly run` and `certainly watch` serve them from a tiny HTTP server, which
 also answers Prometheus scrapes on /metrics when given a scraper.
@@ -24,6 +26,7 @@ Scraper = Callable[[str | None], Scrape]
 
 HEALTHZ: Final = "/healthz"
 READYZ: Final = "/readyz"
+OPENFAAS_HEALTH: Final = "/_/health"
 
 
 class Health:
@@ -52,13 +55,14 @@ class Health:
         """(status, body) for a probe path; None for any other path."""
         if path == HEALTHZ:
             return (200, "ok") if self.alive else (500, "not alive")
-        if path == READYZ:
+        if path in (READYZ, OPENFAAS_HEALTH):
             return (200, "ready") if self.ready else (503, "not ready")
         return None
 
 
 def add_health_routes(app: flask.Flask, health: Health) -> None:
-    """GET /healthz and /readyz on a functions-framework app (ahead of its catch-all)."""
+    """GET /healthz, /readyz and /_/health on a functions-framework app (ahead of its
+    catch-all)."""
 
     def probe() -> flask.Response:
         status, body = health.answer(flask.request.path) or (404, "not found")
@@ -66,6 +70,9 @@ def add_health_routes(app: flask.Flask, health: Health) -> None:
 
     app.add_url_rule(HEALTHZ, endpoint="certainly-healthz", view_func=probe, methods=["GET"])
     app.add_url_rule(READYZ, endpoint="certainly-readyz", view_func=probe, methods=["GET"])
+    app.add_url_rule(
+        OPENFAAS_HEALTH, endpoint="certainly-openfaas-health", view_func=probe, methods=["GET"]
+    )
 
 
 class HealthServer:

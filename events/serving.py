@@ -2,7 +2,9 @@
 
 werkzeug's `run_simple` dies on SIGTERM with requests half done; here the signal
 marks the process draining (`/readyz` turns 503), stops accepting connections, and
-waits for every request thread already running before the process exits.
+waits for every request thread already running before the process exits. Requests
+pass `RequestGuard` (events/request_guard.py) first: bounded bodies, well-formed
+CloudEvents.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from typing import Any
 from werkzeug.serving import ThreadedWSGIServer, make_server
 
 from events.health import Health
+from events.request_guard import RequestGuard, is_cloudevent_app
 
 log = logging.getLogger(__name__)
 
 
 class GracefulServer:
     def __init__(self, app: Any, *, host: str, port: int, health: Health) -> None:
-        server = make_server(host, port, app, threaded=True)
+        guarded = RequestGuard(app, cloudevents=is_cloudevent_app(app))
+        server = make_server(host, port, guarded, threaded=True)
         assert isinstance(server, ThreadedWSGIServer)
         self._server = server
         # Non-daemon request threads are joined by server_close(): the in-flight

@@ -3,6 +3,8 @@
 It lists first (so objects that exist at start get an `add` event, which Knative's
 ApiServerSource does not send), then watches from the list's resourceVersion,
 resumes from the last version it saw, and relists when the server answers 410 Gone.
+Secrets go out without `data` and `stringData` (shared/contracts.object_event): the
+functions read back what they need, and no private key travels in an event.
 """
 
 from __future__ import annotations

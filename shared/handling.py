@@ -10,15 +10,22 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from cloudevents.http import CloudEvent
 from werkzeug.exceptions import BadRequest, ServiceUnavailable
 
 from shared import logs, runtime
 from shared.acmeflow.backoff import RetryAfter
-from shared.contracts import MalformedEvent, ObjectEvent, parse_object_event
+from shared.contracts import (
+    MalformedEvent,
+    ObjectEvent,
+    parse_object_event,
+    without_secret_content,
+)
 from shared.issuance.certificates import RetryLater
 from shared.kube.errors import ApiError, Invalid, Unavailable
+from shared.kube.resources import resource_for
 from shared.routing import UnsupportedKind
 from shared.runtime import Context
 
@@ -36,7 +43,8 @@ def handle_object_event(function: str, event: CloudEvent, handler: Handler) -> N
     started = time.perf_counter()
     try:
         with logs.bound(obj=change.ref, event_id=change.event_id, function=function):
-            outcome = handler(runtime.current(), change)
+            ctx = runtime.current()
+            outcome = handler(ctx, _resolved(ctx, change))
     except UnsupportedKind as error:
         log.warning("rejected event: %s", error)
         raise BadRequest(str(error)) from None
@@ -52,6 +60,24 @@ def handle_object_event(function: str, event: CloudEvent, handler: Handler) -> N
         raise ServiceUnavailable(f"Kubernetes API error: {error.reason}") from None
     elapsed = (time.perf_counter() - started) * 1000
     log.info("%s %s/%s: %s (%.1f ms)", change.action, change.kind, change.name, outcome, elapsed)
+
+
+def _resolved(ctx: Context, change: ObjectEvent) -> ObjectEvent:
+    """A Reference-mode event with the object's metadata read back (its content stays out).
+
+    The handlers read labels and annotations from the payload (which Certificate owns a
+    Secret); a reference carries only the name, so the object is read here. A deleted
+    object stays a bare reference.
+    """
+    resource = resource_for(change.api_version, change.kind)
+    if not change.reference or resource is None:
+        return change
+    current = ctx.kube.find(resource, change.namespace or None, change.name)
+    if current is None:
+        return change
+    current.setdefault("apiVersion", change.api_version)
+    current.setdefault("kind", change.kind)
+    return replace(change, payload=without_secret_content(current))
 
 
 def _retry_after(error: Exception) -> int | None:

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import quote
 
 import urllib3
 from kubernetes import client as k8s
@@ -25,6 +26,24 @@ Obj = dict[str, Any]
 
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
+
+
+def _segment(value: str | None) -> str | None:
+    """One path segment, escaped: a name can never add segments or climb out of its own.
+
+    '/' and '%' are escaped by quote(); '.' and '..' are not, and the HTTP client would
+    resolve them as dot segments, so their dots are escaped too.
+    """
+    if not value:
+        return value
+    escaped = quote(value, safe="")
+    return escaped.replace(".", "%2E") if escaped in (".", "..") else escaped
+
+
+def _path(
+    resource: Resource, namespace: str | None = None, name: str | None = None, sub: str = ""
+) -> str:
+    return resource.path(_segment(namespace), _segment(name), sub)
 
 
 def load_configuration(kubeconfig: str | Path | None = None) -> k8s.Configuration:
@@ -100,7 +119,7 @@ class Kube:
         return self._json("POST", path, body=body)
 
     def get(self, resource: Resource, namespace: str | None, name: str) -> Obj:
-        return self._json("GET", resource.path(namespace, name))
+        return self._json("GET", _path(resource, namespace, name))
 
     def find(self, resource: Resource, namespace: str | None, name: str) -> Obj | None:
         """Like get, but None when the object does not exist."""
@@ -126,7 +145,7 @@ class Kube:
         if field_selector:
             query["fieldSelector"] = field_selector
         while True:
-            page = self._json("GET", resource.path(namespace), query=query)
+            page = self._json("GET", _path(resource, namespace), query=query)
             kind = resource.kind
             for item in page.get("items") or []:
                 item.setdefault("apiVersion", resource.api_version)
@@ -140,16 +159,16 @@ class Kube:
 
     def create(self, resource: Resource, obj: Obj) -> Obj:
         namespace = obj.get("metadata", {}).get("namespace")
-        return self._json("POST", resource.path(namespace), body=obj)
+        return self._json("POST", _path(resource, namespace), body=obj)
 
     def replace(self, resource: Resource, obj: Obj) -> Obj:
         """PUT; the object's metadata.resourceVersion is the precondition (409 if stale)."""
         meta = obj["metadata"]
-        return self._json("PUT", resource.path(meta.get("namespace"), meta["name"]), body=obj)
+        return self._json("PUT", _path(resource, meta.get("namespace"), meta["name"]), body=obj)
 
     def replace_status(self, resource: Resource, obj: Obj) -> Obj:
         meta = obj["metadata"]
-        path = resource.path(meta.get("namespace"), meta["name"], "status")
+        path = _path(resource, meta.get("namespace"), meta["name"], "status")
         return self._json("PUT", path, body=obj)
 
     def patch(
@@ -162,7 +181,7 @@ class Kube:
         content_type: str = MERGE_PATCH,
         subresource: str = "",
     ) -> Obj:
-        path = resource.path(namespace, name, subresource)
+        path = _path(resource, namespace, name, subresource)
         return self._json("PATCH", path, body=patch, content_type=content_type)
 
     def delete(
@@ -183,7 +202,7 @@ class Kube:
         }
         if preconditions:
             body["preconditions"] = preconditions
-        self._json("DELETE", resource.path(namespace, name), body=body)
+        self._json("DELETE", _path(resource, namespace, name), body=body)
 
     def watch(
         self,
@@ -204,7 +223,7 @@ class Kube:
         }
         if label_selector:
             query["labelSelector"] = label_selector
-        response = self._call("GET", resource.path(namespace), query=query, stream=True)
+        response = self._call("GET", _path(resource, namespace), query=query, stream=True)
         try:
             for line in iter_resp_lines(response):
                 if not line:

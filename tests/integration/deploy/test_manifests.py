@@ -226,8 +226,10 @@ def test_knative_triggers_route_each_kind_to_the_function_events_routes_names(
     routed: dict[str, str] = {}
     for trigger in _by_kind(objects, "Trigger"):
         filters = trigger["spec"]["filters"]
-        assert {"prefix": {"type": "dev.knative.apiserver.resource."}} in filters
         (kind,) = [f["exact"]["kind"] for f in filters if "exact" in f]
+        # Secrets come from the Reference-mode source: no key in any event.
+        mode = "ref" if kind == "Secret" else "resource"
+        assert {"prefix": {"type": f"dev.knative.apiserver.{mode}."}} in filters
         subscriber = trigger["spec"]["subscriber"]["ref"]["name"]
         assert kind not in routed, f"two Triggers for {kind}"
         routed[kind] = targets[subscriber]
@@ -248,16 +250,19 @@ def _selector_terms(selector: dict[str, Any]) -> set[str]:
 def test_knative_apiserversource_watches_what_our_watcher_watches(
     rendered: dict[str, list[Obj]],
 ) -> None:
-    (source,) = _by_kind(rendered["knative"], "ApiServerSource")
-    spec = source["spec"]
-    assert spec["mode"] == "Resource"  # the object in `data`: what shared/contracts parses
-    assert spec["namespaceSelector"] == {}  # every namespace
-    watched = {(r["apiVersion"], r["kind"]): r.get("selector") for r in spec["resources"]}
+    watched: dict[tuple[str, str], Any] = {}
+    for source in _by_kind(rendered["knative"], "ApiServerSource"):
+        spec = source["spec"]
+        assert spec["namespaceSelector"] == {}  # every namespace
+        assert spec["sink"]["ref"]["kind"] == "Broker"
+        kinds = {r["kind"] for r in spec["resources"]}
+        # Secrets by reference only (no key in any event); the rest whole, in `data`.
+        assert spec["mode"] == ("Reference" if kinds == {"Secret"} else "Resource"), kinds
+        watched |= {(r["apiVersion"], r["kind"]): r.get("selector") for r in spec["resources"]}
     for resource, selector in WATCHED:
         assert (resource.api_version, resource.kind) in watched, resource.kind
         expected = set(selector.split(",")) if selector else set()
         assert _selector_terms(watched[(resource.api_version, resource.kind)] or {}) == expected
-    assert spec["sink"]["ref"]["kind"] == "Broker"
 
 
 def test_knative_ticks_go_to_on_expiry_tick(rendered: dict[str, list[Obj]]) -> None:

@@ -10,6 +10,7 @@ import pytest
 from shared.kube.client import Kube
 from shared.kube.resources import NAMESPACES
 from tests.conftest import Cluster
+from tests.integration.events.serve import serve  # noqa: F401 -- `certainly serve` processes
 
 
 @pytest.fixture
