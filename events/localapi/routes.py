@@ -91,6 +91,17 @@ def _check_acceptable(accept: str) -> None:
         )
 
 
+def _check_path_segment(name: str) -> None:
+    """kube-apiserver refuses a name that could not be one path segment (400), before routing."""
+    problem = ""
+    if name in (".", ".."):
+        problem = f"may not be '{name}'"
+    else:
+        problem = next((f"may not contain '{c}'" for c in "/%" if c in name), "")
+    if problem:
+        raise errors.bad_request(f'Name parameter invalid: "{name}": {problem}')
+
+
 def _wants(accept: str, as_kind: str) -> bool:
     """Whether the Accept header asks for a meta.k8s.io conversion such as Table."""
     for part in accept.split(","):
@@ -230,6 +241,7 @@ class Routes:
             namespace=target.namespace,
             name=target.name,
         )
+        _check_path_segment(target.name)
         return await self._serve(request, verb, target)
 
     def _aggregated(self, *, legacy: bool) -> web.Response:

@@ -510,3 +510,11 @@ def watch_from_a_resource_version_too_old_to_replay(api: Api, ns: str) -> list[d
         for e in events
         if e["type"] == "ERROR"
     ]
+
+
+@scenario
+def names_that_are_no_path_segment(api: Api, ns: str) -> list[dict[str, Any]]:
+    path = CERTS.format(ns=ns)
+    # Escaped, as a client sends them ('..', '.', 'a%b'); a raw '..' never reaches a server
+    # that cleans paths, and an escaped '/' is decoded differently by each (both stay put).
+    return [shape(api.call("GET", f"{path}/{name}")) for name in ("%2E%2E", "%2E", "a%25b")]
