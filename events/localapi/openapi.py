@@ -383,7 +383,10 @@ def _validate_object(
     properties: Mapping[str, Schema] = schema.get("properties") or {}
     embedded = resource_root or bool(schema.get("x-kubernetes-embedded-resource"))
     for key in schema.get("required") or ():
-        if key not in value:
+        # A resource always has metadata (the server checks it, not the schema), and the
+        # caller validates the object without it: cert-manager's Order and Challenge
+        # schemas list metadata as required at the root.
+        if key not in value and not (resource_root and key == "metadata"):
             errors.append(FieldError(_child(path, key), "FieldValueRequired", "Required value"))
     max_props = schema.get("maxProperties")
     if isinstance(max_props, int) and len(value) > max_props:
