@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -59,7 +60,9 @@ def module_dir(module: Module) -> Path:
             capture_output=True,
             text=True,
             timeout=DOWNLOAD_TIMEOUT,
-            env={**os.environ, "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"},
+            # Outside any go.mod (tests/rig may have one), and with the Go we have.
+            cwd=tempfile.gettempdir(),
+            env={**os.environ, "GOTOOLCHAIN": "local"},
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
