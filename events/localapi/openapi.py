@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from events.localapi import cel
 from events.localapi.validation import OBJECT_META_FIELDS
 
 Schema = Mapping[str, Any]
@@ -153,11 +154,65 @@ def _type_matches(expected: str, value: Any) -> bool:
     return True
 
 
+# Errors after which kube-apiserver does not run x-kubernetes-validations rules at all.
+_BLOCKING: Final = frozenset(
+    {
+        "FieldValueNotSupported",
+        "FieldValueRequired",
+        "FieldValueTooLong",
+        "FieldValueTooMany",
+        "FieldValueTypeInvalid",
+    }
+)
+_RULES_SKIPPED: Final = FieldError(
+    "<nil>",
+    "FieldValueInvalid",
+    "Invalid value: null: some validation rules were not checked because the object was "
+    "invalid; correct the existing errors to complete validation",
+)
+
+
 def validate(schema: Schema, obj: Any) -> list[FieldError]:
-    """Every field error the apiserver would report for `obj` under `schema`."""
+    """Every field error the apiserver would report for `obj` under `schema`.
+
+    As in kube-apiserver, the schema's x-kubernetes-validations rules run in a second
+    pass, and only when the first found nothing that makes them unsafe to evaluate.
+    """
     errors: list[FieldError] = []
     _validate(schema, obj, "", errors, resource_root=True)
+    if _has_rules(schema):
+        if any(e.reason in _BLOCKING for e in errors):
+            errors.append(_RULES_SKIPPED)
+        else:
+            _validate_rules(schema, obj, "", errors)
     return errors
+
+
+def _has_rules(schema: Schema) -> bool:
+    if schema.get("x-kubernetes-validations"):
+        return True
+    children = [*(schema.get("properties") or {}).values()]
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), Mapping):
+            children.append(schema[key])
+    return any(_has_rules(child) for child in children)
+
+
+def _validate_rules(schema: Schema, value: Any, path: str, errors: list[FieldError]) -> None:
+    """x-kubernetes-validations, parent before children (the order kube reports them in)."""
+    for message in cel.failures(schema.get("x-kubernetes-validations") or [], value):
+        errors.append(FieldError(path, "FieldValueInvalid", f"Invalid value: {message}"))
+    if isinstance(value, dict):
+        properties: Mapping[str, Schema] = schema.get("properties") or {}
+        additional = schema.get("additionalProperties")
+        for key, item in value.items():
+            if key in properties:
+                _validate_rules(properties[key], item, _child(path, key), errors)
+            elif isinstance(additional, Mapping):
+                _validate_rules(additional, item, _child(path, key), errors)
+    elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        for i, item in enumerate(value):
+            _validate_rules(schema["items"], item, _index(path, i), errors)
 
 
 def _validate(
@@ -383,7 +438,10 @@ def _validate_object(
     properties: Mapping[str, Schema] = schema.get("properties") or {}
     embedded = resource_root or bool(schema.get("x-kubernetes-embedded-resource"))
     for key in schema.get("required") or ():
-        if key not in value:
+        # A resource always has metadata (the server checks it, not the schema), and the
+        # caller validates the object without it: cert-manager's Order and Challenge
+        # schemas list metadata as required at the root.
+        if key not in value and not (resource_root and key == "metadata"):
             errors.append(FieldError(_child(path, key), "FieldValueRequired", "Required value"))
     max_props = schema.get("maxProperties")
     if isinstance(max_props, int) and len(value) > max_props:
