@@ -33,6 +33,7 @@ import functions_framework
 
 from events.health import Health, HealthServer, add_health_routes
 from events.leader import LeaseConfig
+from events.localapi.persistence import StateError
 from events.localapi.server import LocalAPI
 from events.runner import Runner, RunOptions
 from events.serving import GracefulServer
@@ -114,7 +115,11 @@ def _lease(args: argparse.Namespace) -> LeaseConfig | None:
 
 
 def cmd_local_up(args: argparse.Namespace) -> int:
-    api = LocalAPI(port=args.port, state_file=args.state)
+    try:
+        api = LocalAPI(port=args.port, state_file=args.state)
+    except StateError as error:
+        print(f"certainly local up: {error}", file=sys.stderr)  # one line, no traceback
+        return 1
     api.start()
     kubeconfig: Path = args.kubeconfig
     kubeconfig.parent.mkdir(parents=True, exist_ok=True)
