@@ -150,9 +150,11 @@ def test_no_answered_write_is_lost_when_local_up_is_killed_at_random_moments(
                 thread.start()
             # Kill at a random moment once the load is under way (counted, not timed).
             goal = before + chance.randrange(5, 200)
-            eventually(
-                lambda goal=goal: ledger.answered() >= goal, timeout=60, what="writes answered"
-            )
+
+            def under_way(goal: int = goal) -> bool:
+                return ledger.answered() >= goal
+
+            eventually(under_way, timeout=60, what="writes answered")
             server.process.send_signal(signal.SIGKILL)
             for thread in writers:
                 thread.join(timeout=30)

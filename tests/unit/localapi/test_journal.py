@@ -43,7 +43,9 @@ def test_replay_applies_journalled_changes_newer_than_the_snapshot_in_order(
         state,
         State(
             resourceVersion=3,
-            objects=[StoredObject(group="", resource="configmaps", object=configmap("a", 3, v="1"))],
+            objects=[
+                StoredObject(group="", resource="configmaps", object=configmap("a", 3, v="1"))
+            ],
         ),
     )
     (tmp_path / "state.json.journal.1").write_bytes(put("a", 2, v="old") + put("b", 4))
