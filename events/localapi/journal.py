@@ -47,6 +47,11 @@ log = logging.getLogger(__name__)
 # Compact once the journal is larger than this and larger than the snapshot,
 # so rewriting the snapshot costs O(1) per journalled byte.
 COMPACT_MIN_BYTES: Final = 8 * 1024 * 1024
+# After a crash, resourceVersions handed out past the last durable change may have
+# reached watchers (changes are visible before their fsync returns). Counting on
+# from well past them makes such a watcher's resume a 410 Gone, so it relists,
+# instead of skipping new changes that reuse its numbers.
+RV_GAP_AFTER_CRASH: Final = 1_000_000
 
 Record = dict[str, Any]
 Key = tuple[str, str, str, str]  # group, plural, namespace, name
@@ -193,6 +198,8 @@ class Journal:
         self._next = found[-1][0] + 1 if found else 1
         with contextlib.suppress(OSError):
             self._snapshot_size = self.path.stat().st_size
+        if state is not None and found:  # a clean stop leaves no journal behind
+            state["resourceVersion"] += RV_GAP_AFTER_CRASH
         return state
 
     def open(self, capture: Callable[[], State]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from events.localapi.journal import Journal, encode, replay
+from events.localapi.journal import RV_GAP_AFTER_CRASH, Journal, encode, replay
 from events.localapi.persistence import State, StateError, StoredObject, write_state
 from events.localapi.store import Store, WatchEvent
 
@@ -136,3 +136,12 @@ def test_writes_are_durable_once_awaited_and_closing_folds_them_into_the_snapsho
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
     assert stat.S_IMODE(state.stat().st_mode) == 0o600
     assert len(json.loads(state.read_text())["objects"]) == 50
+
+
+def test_after_a_crash_resource_versions_continue_past_any_a_watcher_may_have_seen(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "state.json.journal.1").write_bytes(put("a", 7))
+    recovered = Journal(tmp_path / "state.json").recover()
+    assert recovered is not None
+    assert recovered["resourceVersion"] == 7 + RV_GAP_AFTER_CRASH
