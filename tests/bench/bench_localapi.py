@@ -2,8 +2,9 @@
 
 Not a test: prints figures. The server runs in its own process so client and
 server do not share a GIL; N client threads share one pooled HTTP client.
-Each phase runs twice: in memory, and with --state (every write journalled and
-fsynced before its answer), then the cost of durability as a ratio.
+Each phase runs in memory and with --state (every write journalled and fsynced
+before its answer), alternating for a few rounds, then the cost of durability
+as a ratio of the best rates.
 
     .venv/bin/python -m tests.bench.bench_localapi [--threads 8] [--seconds 4]
 """
@@ -172,11 +173,22 @@ def main() -> None:
     parser.add_argument(
         "--state-dir", type=Path, default=None, help="where the journal goes (default: a temp dir)"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternate the two servers; keep each one's best"
+    )
     args = parser.parse_args()
-    memory = measure(args, None)
+    memory: dict[str, float] = {}
+    durable: dict[str, float] = {}
     with tempfile.TemporaryDirectory(dir=args.state_dir) as directory:
-        durable = measure(args, Path(directory) / "state.json")
-    print("cost of durability (journalled / in memory):")
+        # Alternating and keeping the best of each damps what other processes cost us.
+        for round_ in range(args.rounds):
+            for rates, state in (
+                (memory, None),
+                (durable, Path(directory) / f"state-{round_}.json"),
+            ):
+                for name, rate in measure(args, state).items():
+                    rates[name] = max(rates.get(name, 0.0), rate)
+    print(f"cost of durability, best of {args.rounds} rounds (journalled / in memory):")
     for name, rate in memory.items():
         print(f"  {name:<22} {durable[name]:>9.0f} / {rate:.0f} req/s = {durable[name] / rate:.2f}")
 
