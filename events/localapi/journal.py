@@ -221,9 +221,11 @@ class Journal:
 
     def append(self, event: WatchEvent) -> None:
         """Journal a store change (a store on_change callback)."""
+        if self._failed is not None:
+            return  # nothing more is written; durable() refuses every write
         self._pending.append(encode(event))
         self._appended += 1
-        if self._flusher is None and self._loop is not None and self._failed is None:
+        if self._flusher is None and self._loop is not None:
             self._flusher = self._loop.create_task(self._flush())
 
     async def durable(self) -> None:
@@ -297,7 +299,7 @@ class Journal:
                 self._old = covered
             self._snapshot_size = await asyncio.to_thread(self._write_snapshot, state, covered)
             self._old = []
-        except OSError:
+        except Exception:  # the journal still holds everything: try again later
             log.exception(
                 "compacting the journal into %s failed; it will be tried again", self.path
             )

@@ -137,7 +137,8 @@ class Routes:
             return  # system:public-info-viewer lets anonymous users read these
         scheme, _, credential = header.partition(" ")
         # Constant time: how long a refusal takes says nothing about the token.
-        matches = hmac.compare_digest(credential.strip().encode(), self.token.encode())
+        sent = credential.strip().encode(errors="replace")
+        matches = hmac.compare_digest(sent, self.token.encode())
         if scheme.lower() != "bearer" or not matches:
             raise errors.unauthorized()
 
