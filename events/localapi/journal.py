@@ -167,8 +167,9 @@ def replay(state_file: Path) -> State | None:
 class Journal:
     """Runs on the server's loop: append() from store callbacks, await durable() per write."""
 
-    def __init__(self, state_file: Path) -> None:
+    def __init__(self, state_file: Path, *, compact_bytes: int = COMPACT_MIN_BYTES) -> None:
         self.path = state_file
+        self._compact_bytes = compact_bytes
         self._capture: Callable[[], State] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._io = asyncio.Lock()  # one writer of the current segment at a time
@@ -258,7 +259,7 @@ class Journal:
                 self._synced = upto
                 self._wake()
                 if self._compactor is None and self._size > max(
-                    COMPACT_MIN_BYTES, self._snapshot_size
+                    self._compact_bytes, self._snapshot_size
                 ):
                     self._compactor = asyncio.get_running_loop().create_task(self._compact())
         finally:
