@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import stat
 from collections.abc import Callable
@@ -149,6 +150,10 @@ def test_after_a_crash_resource_versions_continue_past_any_a_watcher_may_have_se
     assert recovered["resourceVersion"] == 7 + RV_GAP_AFTER_CRASH
 
 
+def holds_name(name: str, saved: dict[str, dict[str, str]]) -> bool:
+    return name in saved
+
+
 def test_compactions_under_concurrent_writes_keep_every_awaited_write(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     store = Store(history=10)
@@ -173,7 +178,7 @@ def test_compactions_under_concurrent_writes_keep_every_awaited_write(tmp_path: 
                 if i % 4 == 3:
                     store.remove(RESOURCE, store.get(RESOURCE, "default", f"w{w}-{i - 1}") or {})
                 await journal.durable()
-                await on_disk(lambda saved, name=name: name in saved)
+                await on_disk(functools.partial(holds_name, name))
 
         await asyncio.gather(*(writer(w) for w in range(8)))
         kept = {o["metadata"]["name"]: o["data"] for _, o in store.all_items()}
