@@ -185,6 +185,7 @@ class Journal:
         self._synced = 0
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._failed: JournalError | None = None
+        self._fsyncs = 0  # how well group commit works: changes per fsync
         self._flusher: asyncio.Task[None] | None = None
         self._compactor: asyncio.Task[None] | None = None
 
@@ -256,6 +257,7 @@ class Journal:
                         self._fail(exc)
                         return
                     self._size += len(batch)
+                    self._fsyncs += 1
                 self._synced = upto
                 self._wake()
                 if self._compactor is None and self._size > max(
@@ -323,6 +325,7 @@ class Journal:
         if self._pending and self._failed is None:
             self._flusher = asyncio.get_running_loop().create_task(self._flush())
             await self._flusher
+        log.info("journal: %d changes in %d fsyncs", self._synced, self._fsyncs)
         if self._failed is not None or self._capture is None:
             return  # keep the journal as it is: the next start replays it
         async with self._io:

@@ -27,9 +27,10 @@ from typing import Any
 import urllib3
 
 SERVER = """
-import json, sys
+import json, logging, sys
 from pathlib import Path
 from events.localapi.server import LocalAPI
+logging.basicConfig(level=logging.INFO, format="  %(message)s")  # the journal's fsync count
 api = LocalAPI(state_file=Path(sys.argv[1]) if len(sys.argv) > 1 else None)
 api.start()
 print(json.dumps({"url": api.url, "token": api.token}), flush=True)
