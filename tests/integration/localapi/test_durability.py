@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import resource
 import signal
 import stat
 import subprocess
@@ -40,20 +41,25 @@ class Server:
     session: requests.Session
 
 
-def _local_up(state: Path, kubeconfig: Path) -> subprocess.Popen[str]:
+def _local_up(state: Path, kubeconfig: Path, file_size_limit: int) -> subprocess.Popen[str]:
     kubeconfig.unlink(missing_ok=True)
+
+    def limit() -> None:  # in the child: a disk that fills up at this file size
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
     return subprocess.Popen(
         [*LOCAL_UP, "--state", str(state), "--kubeconfig", str(kubeconfig)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=limit if file_size_limit else None,  # noqa: PLW1509 -- no threads started yet
     )
 
 
 @contextmanager
-def local_up(state: Path, kubeconfig: Path) -> Iterator[Server]:
+def local_up(state: Path, kubeconfig: Path, *, file_size_limit: int = 0) -> Iterator[Server]:
     """A running `certainly local up`; the caller kills it or it is stopped with SIGTERM."""
-    process = _local_up(state, kubeconfig)
+    process = _local_up(state, kubeconfig, file_size_limit)
     try:
 
         def ready() -> Server | None:
@@ -169,6 +175,35 @@ def test_no_answered_write_is_lost_when_local_up_is_killed_at_random_moments(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kubeconfig", "state.json"]
     for path in (state, kubeconfig):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_write_the_disk_refuses_is_a_500_and_no_write_after_it_is_answered(
+    tmp_path: Path,
+) -> None:
+    state, kubeconfig = tmp_path / "state.json", tmp_path / "kubeconfig"
+    with local_up(state, kubeconfig):
+        pass  # namespaces and CRDs, folded into the state file on SIGTERM
+    answered: list[str] = []
+    refusals: list[str] = []
+    # Python ignores SIGXFSZ, so a write past the limit fails with EFBIG, as on a full disk.
+    with local_up(state, kubeconfig, file_size_limit=state.stat().st_size + 64 * 1024) as server:
+        for number in range(10_000):
+            name = f"cm-{number}"
+            body = {"metadata": {"name": name}, "data": {"payload": "x" * 1024}}
+            response = server.session.post(server.url + CONFIGMAPS, json=body, timeout=10)
+            if response.status_code == 201:
+                assert not refusals, "a write was answered after the journal failed"
+                answered.append(name)
+                continue
+            assert response.status_code == 500, response.text
+            refusals.append(response.json()["message"])
+            if len(refusals) == 3:
+                break
+    assert len(answered) > 10
+    assert len(refusals) == 3
+    assert all("cannot write the journal" in message for message in refusals)
+    with local_up(state, kubeconfig) as server:
+        assert set(answered) <= present(server)
 
 
 def test_a_damaged_state_file_stops_local_up_with_one_line_naming_it(tmp_path: Path) -> None:
