@@ -14,7 +14,7 @@ import ssl
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, cast
 
 import urllib3
 from kubernetes import client as k8s
@@ -31,7 +31,7 @@ Obj = dict[str, Any]
 # verification (an "other" error) or a refused connection fails again at once, so
 # those are left to the caller's back-off; a pooled connection the server closed
 # (a read error) is worth one more try.
-RETRIES: Final = urllib3.Retry(total=3, connect=0, other=0)
+RETRIES = urllib3.Retry(total=3, connect=0, other=0)
 
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
