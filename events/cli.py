@@ -33,6 +33,7 @@ import functions_framework
 
 from events.health import Health, HealthServer, add_health_routes
 from events.leader import LeaseConfig
+from events.localapi.persistence import StateError
 from events.localapi.server import LocalAPI
 from events.runner import Runner, RunOptions
 from events.serving import GracefulServer
@@ -48,9 +49,8 @@ DEFAULT_TICK_INTERVAL: Final = "1m"
 log = logging.getLogger("certainly")
 
 
-def _wait_for_signal(stop: threading.Event | None = None) -> None:
-    """Block until SIGINT/SIGTERM (or until `stop` is set by someone else)."""
-    stop = stop or threading.Event()
+def _stop_on_signals(stop: threading.Event) -> threading.Event:
+    """Make SIGINT/SIGTERM set `stop` instead of ending the process where it stands."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
         del frame
@@ -59,7 +59,12 @@ def _wait_for_signal(stop: threading.Event | None = None) -> None:
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
-    stop.wait()
+    return stop
+
+
+def _wait_for_signal(stop: threading.Event | None = None) -> None:
+    """Block until SIGINT/SIGTERM (or until `stop` is set by someone else)."""
+    _stop_on_signals(stop or threading.Event()).wait()
 
 
 def interval(text: str) -> float:
@@ -114,7 +119,14 @@ def _lease(args: argparse.Namespace) -> LeaseConfig | None:
 
 
 def cmd_local_up(args: argparse.Namespace) -> int:
-    api = LocalAPI(port=args.port, state_file=args.state)
+    try:
+        api = LocalAPI(port=args.port, state_file=args.state)
+    except StateError as error:
+        print(f"certainly local up: {error}", file=sys.stderr)  # one line, no traceback
+        return 1
+    # From here a signal stops us cleanly (the journal folded into the state file),
+    # even one that comes while we start.
+    stop = _stop_on_signals(threading.Event())
     api.start()
     kubeconfig: Path = args.kubeconfig
     kubeconfig.parent.mkdir(parents=True, exist_ok=True)
@@ -124,7 +136,7 @@ def cmd_local_up(args: argparse.Namespace) -> int:
         if not args.api_only:
             runner = Runner(run_options(args, kubeconfig))
             runner.start()
-        _wait_for_signal()
+        stop.wait()
     finally:
         if runner is not None:
             runner.close()

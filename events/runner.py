@@ -26,7 +26,7 @@ from shared import runtime
 from shared.clock import Clock, SystemClock
 from shared.config import Config
 from shared.issuance.requests import CERTIFICATE_NAME
-from shared.kube.client import Kube, load_configuration
+from shared.kube.client import Kube
 from shared.metrics import Scrape, scrape
 
 log = logging.getLogger(__name__)
@@ -75,11 +75,9 @@ class Runner:
             missing := sorted(set(ROUTES.values()) - dict(options.remote).keys())
         ):
             raise ValueError(f"watch only: no --function-url for {', '.join(missing)}")
-        configuration = load_configuration(options.kubeconfig)
-        self.kube = Kube(configuration, user_agent="certainly/watcher")
-        functions_kube = Kube(
-            load_configuration(options.kubeconfig), user_agent="certainly/functions"
-        )
+        # Each client re-reads the kubeconfig when the server's identity changes.
+        self.kube = Kube.from_kubeconfig(options.kubeconfig, user_agent="certainly/watcher")
+        functions_kube = Kube.from_kubeconfig(options.kubeconfig, user_agent="certainly/functions")
         config = Config.from_environment()
         if options.cluster_resource_namespace:
             config = dataclasses.replace(
@@ -115,7 +113,7 @@ class Runner:
         self.leader: LeaderElector | None = None
         if options.leader is not None:
             self.leader = LeaderElector(
-                Kube(load_configuration(options.kubeconfig), user_agent="certainly/leader"),
+                Kube.from_kubeconfig(options.kubeconfig, user_agent="certainly/leader"),
                 options.leader,
                 clock=SystemClock(),
                 on_started_leading=self._act,
@@ -126,7 +124,7 @@ class Runner:
         }
         self.stop = threading.Event()
         self.dispatcher = Dispatcher(workers=options.workers)
-        source = str(configuration.host)
+        source = self.kube.host
         self.watcher = Watcher(
             self.kube, watched=WATCHED, emit=self.route, source=source, stop=self.stop
         )

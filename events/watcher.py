@@ -24,6 +24,7 @@ from shared.kube.resources import Resource
 
 log = logging.getLogger(__name__)
 
+MAX_RETRY_DELAY: Final = 30.0  # seconds between tries while the API refuses us
 ACTIONS: Final[dict[str, Action]] = {"ADDED": "add", "MODIFIED": "update", "DELETED": "delete"}
 
 
@@ -76,6 +77,7 @@ class Watcher:
 
     def _run(self, resource: Resource, selector: str | None) -> None:
         version: str | None = None
+        delay = self._retry_delay
         while not self._stop.is_set():
             try:
                 if version is None:
@@ -84,14 +86,19 @@ class Watcher:
                         self._emit(object_event("add", item, source=self._source))
                     self._synced_one(resource)
                 version = self._watch(resource, selector, version)
+                delay = self._retry_delay
             except Gone:
                 log.info("watch of %s expired (410 Gone): relisting", resource.plural)
                 version = None
             except ApiError as error:
                 if self._stop.is_set():
                     return  # the runner closed our connections to stop us
-                log.warning("watch of %s failed: %s; retrying", resource.plural, error)
-                self._stop.wait(self._retry_delay)
+                # One warning per back-off; the client reloads its kubeconfig meanwhile.
+                log.warning(
+                    "watch of %s failed: %s; retrying in %.0fs", resource.plural, error, delay
+                )
+                self._stop.wait(delay)
+                delay = min(delay * 2, MAX_RETRY_DELAY)
 
     def _watch(self, resource: Resource, selector: str | None, version: str) -> str:
         for kind, obj in self._kube.watch(

@@ -18,5 +18,7 @@ Inside, one asyncio loop owns everything, so nothing needs a lock:
 - tables, jsonpath   server-side printing for `kubectl get`
 - discovery, openapi_docs   what kubectl discovers before it acts
 - openapi, patching, selectors   schema engine, patch formats, selector parsing
-- resources, crds, validation, errors, persistence, protobuf, tls   the rest
+- journal, persistence   writes journalled and fsynced before they are answered,
+              compacted into the state file; start-up replays both
+- resources, crds, validation, errors, protobuf, tls   the rest
 """

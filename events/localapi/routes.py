@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from collections.abc import Callable
@@ -187,7 +188,10 @@ class Routes:
         if not header and request.path in PUBLIC_PATHS:
             return  # system:public-info-viewer lets anonymous users read these
         scheme, _, credential = header.partition(" ")
-        if scheme.lower() != "bearer" or credential.strip() != self.token:
+        # Constant time: how long a refusal takes says nothing about the token.
+        sent = credential.strip().encode(errors="replace")
+        matches = hmac.compare_digest(sent, self.token.encode())
+        if scheme.lower() != "bearer" or not matches:
             raise errors.unauthorized()
 
     async def _dispatch(self, request: web.Request, record: dict[str, Any]) -> web.StreamResponse:

@@ -26,12 +26,14 @@ import yaml
 from aiohttp import web
 
 from events.localapi.crds import default_crd_dir, load_crds
+from events.localapi.errors import APIError
+from events.localapi.journal import Journal, JournalError
 from events.localapi.listener import DualListener
-from events.localapi.persistence import State, StoredObject, read_state, write_state
+from events.localapi.persistence import State, StoredObject, write_private
 from events.localapi.requestlog import RequestLog
 from events.localapi.resources import CRD_RESOURCE, NAMESPACES, Registry
-from events.localapi.routes import Routes
-from events.localapi.store import Store, WatchEvent
+from events.localapi.routes import Routes, json_response
+from events.localapi.store import Store
 from events.localapi.tls import make_serving_certificate
 from events.localapi.verbs import Verbs
 
@@ -40,7 +42,7 @@ __all__ = ["LocalAPI", "default_crd_dir"]
 log = logging.getLogger(__name__)
 
 DEFAULT_NAMESPACES: Final = ("default", "kube-system", "kube-public", "cert-manager")
-SAVE_DELAY: Final = 0.2  # seconds: state writes are debounced
+READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class LocalAPI:
@@ -63,6 +65,9 @@ class LocalAPI:
         self.crd_dir = crd_dir if crd_dir is not None else default_crd_dir()
         self.namespaces = tuple(namespaces)
         self.requests = RequestLog()
+        # Read before anything is bound: a damaged state file stops us here (StateError).
+        self._journal = Journal(state_file) if state_file is not None else None
+        self._recovered = self._journal.recover() if self._journal is not None else None
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
@@ -84,7 +89,6 @@ class LocalAPI:
             bookmark_interval=bookmark_interval,
         )
         self._routes.server_address = f"{host}:{self.port}"
-        self._save_pending: asyncio.TimerHandle | None = None
         self._thread: threading.Thread | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -154,7 +158,7 @@ class LocalAPI:
         self._loop = asyncio.get_running_loop()
         self._bootstrap()
         app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self._routes.handle)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         assert runner.server is not None  # set by setup()
@@ -169,9 +173,18 @@ class LocalAPI:
             listener.close()
             self._routes.watches.close_all()
             await runner.cleanup()
-            if self._save_pending is not None:
-                self._save_pending.cancel()
-            self._save()
+            if self._journal is not None:
+                await self._journal.close()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        """Serve, and answer a write only once the journal holds it on disk."""
+        response = await self._routes.handle(request)
+        if self._journal is not None and request.method not in READ_METHODS:
+            try:
+                await self._journal.durable()
+            except JournalError as exc:
+                return json_response(APIError(500, "InternalError", str(exc)).status(), 500)
+        return response
 
     def _schedule(self, work: Callable[[], None]) -> None:
         def guarded() -> None:
@@ -188,11 +201,12 @@ class LocalAPI:
     # -- state -------------------------------------------------------------
 
     def _bootstrap(self) -> None:
-        if self.state_file is not None:
-            state = read_state(self.state_file)
-            if state is not None:
-                self._restore(state)
-            self._store.on_change.append(self._changed)
+        if self._journal is not None:
+            if self._recovered is not None:
+                self._restore(self._recovered)
+                self._recovered = None
+            self._journal.open(self._capture)
+            self._store.on_change.append(self._journal.append)
         for name in self.namespaces:
             if self._store.get(NAMESPACES.key, "", name) is None:
                 self._verbs.create(NAMESPACES, "", {"metadata": {"name": name}})
@@ -217,20 +231,13 @@ class LocalAPI:
             if key == CRD_RESOURCE.key:
                 self._registry.install_crd(item["object"])
 
-    def _changed(self, event: WatchEvent) -> None:
-        del event
-        if self._save_pending is None and self._loop is not None:
-            self._save_pending = self._loop.call_later(SAVE_DELAY, self._save)
-
-    def _save(self) -> None:
-        self._save_pending = None
-        if self.state_file is None:
-            return
+    def _capture(self) -> State:
+        # Stored objects are never mutated, so a list of them is a consistent snapshot.
         objects = [
             StoredObject(group=group, resource=plural, object=obj)
             for (group, plural), obj in self._store.all_items()
         ]
-        write_state(self.state_file, State(resourceVersion=self._store.rv, objects=objects))
+        return State(resourceVersion=self._store.rv, objects=objects)
 
     # -- clients -----------------------------------------------------------
 
@@ -257,6 +264,6 @@ class LocalAPI:
             "current-context": context,
             "preferences": {},
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        # 0600 even when a kubeconfig was there with a wider mode; atomic, so a client
+        # re-reading it after a restart never sees half of it.
+        write_private(path, yaml.safe_dump(config, sort_keys=False).encode())

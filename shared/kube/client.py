@@ -8,7 +8,10 @@ not needed) and map every failure to `shared.kube.errors`.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import ssl
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -19,10 +22,17 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.watch.watch import iter_resp_lines
 
-from shared.kube.errors import ApiError, NotFound, Unavailable, from_response
+from shared.kube.errors import ApiError, NotFound, Unauthorized, Unavailable, from_response
 from shared.kube.resources import Resource
 
+log = logging.getLogger(__name__)
+
 Obj = dict[str, Any]
+# urllib3 retries at once and logs a warning each time. A certificate that failed
+# verification (an "other" error) or a refused connection fails again at once, so
+# those are left to the caller's back-off; a pooled connection the server closed
+# (a read error) is worth one more try.
+RETRIES = urllib3.Retry(total=3, connect=0, other=0)
 
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
@@ -54,22 +64,97 @@ def load_configuration(kubeconfig: str | Path | None = None) -> k8s.Configuratio
     else:
         path = str(kubeconfig) if kubeconfig else None
         k8s_config.load_kube_config(config_file=path, client_configuration=configuration)
+    configuration.retries = RETRIES
     return configuration
+
+
+def kubeconfig_source(kubeconfig: str | Path | None = None) -> Path | None:
+    """The file load_configuration reads, None in a Pod (in-cluster config)."""
+    if kubeconfig:
+        return Path(kubeconfig)
+    if os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return None
+    first = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+    return Path(first or "~/.kube/config").expanduser()
+
+
+def _read(path: Path | None) -> bytes | None:
+    try:
+        return None if path is None else path.read_bytes()
+    except OSError:
+        return None
+
+
+def _untrusted(error: BaseException) -> bool:
+    """Whether a transport error is the server's certificate failing verification."""
+    pending: list[BaseException] = [error]
+    for _ in range(16):  # urllib3 nests its reasons a few levels deep
+        if not pending:
+            return False
+        current = pending.pop()
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        pending += [a for a in current.args if isinstance(a, BaseException)]
+        reason = getattr(current, "reason", None)
+        pending += [e for e in (reason, current.__cause__) if isinstance(e, BaseException)]
+    return False
+
+
+class _Untrusted(Unavailable):
+    """The server's certificate is not signed by the CA we were given."""
 
 
 class Kube:
     """JSON-in, JSON-out access to the Kubernetes API; thread-safe, one connection pool."""
 
-    def __init__(self, configuration: k8s.Configuration, *, user_agent: str = "certainly") -> None:
+    def __init__(
+        self,
+        configuration: k8s.Configuration,
+        *,
+        user_agent: str = "certainly",
+        source: Path | None = None,
+    ) -> None:
+        """source: the kubeconfig to re-read when the server stops accepting us (401) or we
+        stop trusting it (certificate verification), as after `local up` restarts."""
+        self._user_agent = user_agent
+        self._api = self._client(configuration)
+        self._source = source
+        self._loaded = _read(source)
+        self._reload_lock = threading.Lock()
+
+    def _client(self, configuration: k8s.Configuration) -> k8s.ApiClient:
         configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize, 16)
-        self._api = k8s.ApiClient(configuration)
-        self._api.user_agent = user_agent
+        api = k8s.ApiClient(configuration)
+        api.user_agent = self._user_agent
+        return api
 
     @classmethod
     def from_kubeconfig(
         cls, kubeconfig: str | Path | None = None, *, user_agent: str = "certainly"
     ) -> Kube:
-        return cls(load_configuration(kubeconfig), user_agent=user_agent)
+        source = kubeconfig_source(kubeconfig)
+        return cls(load_configuration(kubeconfig), user_agent=user_agent, source=source)
+
+    @property
+    def host(self) -> str:
+        return str(self._api.configuration.host)
+
+    def _reload(self, failed: k8s.ApiClient) -> bool:
+        """Rebuild the client if the kubeconfig changed since it was read; True if it did."""
+        with self._reload_lock:
+            if self._api is not failed:
+                return True  # another thread reloaded already
+            content = _read(self._source)
+            if content is None or content == self._loaded:
+                return False
+            try:
+                configuration = load_configuration(self._source)
+            except Exception as error:  # a kubeconfig being rewritten: next failure retries
+                log.warning("cannot re-read %s: %s", self._source, error)
+                return False
+            self._api, self._loaded = self._client(configuration), content
+        log.warning("the API server's identity changed: reloaded %s", self._source)
+        return True
 
     def close(self) -> None:
         self._api.close()
@@ -87,8 +172,35 @@ class Kube:
         stream: bool = False,
         timeout: float | None = 30.0,
     ) -> urllib3.HTTPResponse:
+        api = self._api
+        options: dict[str, Any] = {
+            "query": query,
+            "body": body,
+            "content_type": content_type,
+            "stream": stream,
+            "timeout": timeout,
+        }
         try:
-            response = self._api.call_api(
+            return self._send(api, method, path, **options)
+        except (Unauthorized, _Untrusted):
+            if not self._reload(api):
+                raise
+        return self._send(self._api, method, path, **options)
+
+    def _send(
+        self,
+        api: k8s.ApiClient,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None,
+        body: Any,
+        content_type: str,
+        stream: bool,
+        timeout: float | None,
+    ) -> urllib3.HTTPResponse:
+        try:
+            response = api.call_api(
                 path,
                 method,
                 query_params=list((query or {}).items()),
@@ -102,7 +214,8 @@ class Kube:
         except k8s.ApiException as error:
             raise from_response(error.status or 0, error.body) from error
         except (urllib3.exceptions.HTTPError, OSError) as error:
-            raise Unavailable(0, "Unavailable", f"{method} {path}: {error}") from error
+            kind = _Untrusted if _untrusted(error) else Unavailable
+            raise kind(0, "Unavailable", f"{method} {path}: {error}") from error
         return cast(urllib3.HTTPResponse, response)
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Obj:

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from events.localapi.crds import default_crd_dir
+from events.localapi.journal import replay
 from events.localapi.server import LocalAPI
 from tests.integration.localapi.conftest import CERTS, Local, certificate, eventually, start_local
 
@@ -306,21 +307,18 @@ def test_continue_token_from_before_a_restart_is_410_expired(tmp_path: Path) -> 
         assert response.json()["reason"] == "Expired"
 
 
-def test_state_file_is_written_while_running(tmp_path: Path) -> None:
+def test_an_answered_write_is_on_disk_before_the_answer(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     with running(state) as (api, session):
         url = api.url + "/api/v1/namespaces/default/configmaps"
-        session.post(url, json={"metadata": {"name": "early"}})
-
-        def saved_names() -> set[str] | None:
-            if not state.exists():
-                return None
-            names = {
-                o["object"]["metadata"]["name"] for o in json.loads(state.read_text())["objects"]
-            }
-            return names if "early" in names else None
-
-        eventually(saved_names, what="debounced save")
+        assert session.post(url, json={"metadata": {"name": "early"}}).status_code == 201
+        # No waiting: the journal was fsynced before the 201 went out.
+        saved = replay(state)
+        assert saved is not None
+        names = {o["object"]["metadata"]["name"] for o in saved["objects"]}
+        assert "early" in names
+        for journal in tmp_path.glob("state.json.journal.*"):
+            assert stat.S_IMODE(journal.stat().st_mode) == 0o600
 
 
 def test_one_port_serves_plain_http_and_tls(local: Local, tmp_path: Path) -> None:
