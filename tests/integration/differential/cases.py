@@ -518,3 +518,28 @@ def names_that_are_no_path_segment(api: Api, ns: str) -> list[dict[str, Any]]:
     # Escaped, as a client sends them ('..', '.', 'a%b'); a raw '..' never reaches a server
     # that cleans paths, and an escaped '/' is decoded differently by each (both stay put).
     return [shape(api.call("GET", f"{path}/{name}")) for name in ("%2E%2E", "%2E", "a%25b")]
+
+
+@scenario
+def crd_validation_rules(api: Api, ns: str) -> list[dict[str, Any]]:
+    # x-kubernetes-validations from cert-manager's and trust-manager's schemas: the
+    # embedded API evaluates them as kube-apiserver's CEL does, with its causes.
+    bundle = {
+        "apiVersion": "trust.cert-manager.io/v1alpha1",
+        "kind": "Bundle",
+        "metadata": {"name": f"{ns}-rules"},
+        "spec": {
+            "sources": [{"configMap": {"name": "a", "key": "ca.crt"}, "inLine": "x"}],
+            "target": {},
+        },
+    }
+    venafi = {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Issuer",
+        "metadata": {"name": "venafi"},
+        "spec": {"venafi": {"zone": "z"}},
+    }
+    return [
+        shape(api.call("POST", "/apis/trust.cert-manager.io/v1alpha1/bundles", bundle)),
+        shape(api.call("POST", ISSUERS.format(ns=ns), venafi)),
+    ]
