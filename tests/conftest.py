@@ -119,12 +119,18 @@ def cluster(request: pytest.FixtureRequest) -> Cluster:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `embedded_api` read the embedded API's internals: only on that backend."""
+    """Run the suites test_rbac_real runs on the real API (as the functions' ServiceAccounts)
+    only there, when it is in this session: the same tests on the same backend twice would
+    add minutes and find nothing more."""
+    from tests.rig.impersonate import IMPERSONATED_SUITES, RBAC_TEST
+
+    if not any(item.nodeid.startswith(RBAC_TEST) for item in items):
+        return
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         backend = callspec.params.get("cluster") if callspec else None
-        if backend not in (None, "embedded") and item.get_closest_marker("embedded_api"):
+        if backend == "real" and item.nodeid.startswith(IMPERSONATED_SUITES):
             dropped.append(item)
         else:
             kept.append(item)

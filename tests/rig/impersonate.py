@@ -24,6 +24,17 @@ from events.sinks import Delivery, InProcessSink
 from tests.conftest import REPO, Cluster
 
 OUT_ENV = "CERTAINLY_RBAC_AUDIT_OUT"  # where a copy of the audit log is written
+# The suites whose functions act as their ServiceAccounts on the real API, run by
+# RBAC_TEST in a pytest of their own (their [real] variants are not run twice).
+IMPERSONATED_SUITES = (
+    "tests/integration/pipeline/",
+    "tests/integration/sweep/",
+    "tests/integration/issuers/",
+    "tests/integration/ingress/",
+    "tests/integration/trust/",
+    "tests/e2e/acme_pipeline/",
+)
+RBAC_TEST = "tests/integration/deploy/test_rbac_real.py"
 IMPERSONATE = "Impersonate-User"
 NAMESPACE = "default"  # where infra/rbac's ServiceAccounts live when applied as they are
 
