@@ -404,7 +404,7 @@ def test_other_names_alone_satisfy_the_name_requirement() -> None:
         (
             {"nameConstraints": {"permitted": {"dnsDomains": ["a.example"]}}},
             "spec.nameConstraints",
-            "isCA must be true",
+            "isCA should be true",
         ),
         ({"isCA": True, "nameConstraints": {}}, "spec.nameConstraints", "permitted or excluded"),
         (
