@@ -198,7 +198,11 @@ def test_renew_before_percentage_is_accepted() -> None:
         ),
         ({"issuerRef": {"kind": "Issuer"}}, "spec.issuerRef.name", "Required value"),
         ({"secretName": None}, "spec.secretName", "Required value"),
-        ({"privateKey": {"algorithm": "RSA", "size": 1024}}, "spec.privateKey.size", "2048 and 8192"),
+        (
+            {"privateKey": {"algorithm": "RSA", "size": 1024}},
+            "spec.privateKey.size",
+            "2048 and 8192",
+        ),
         ({"privateKey": {"algorithm": "ECDSA", "size": 512}}, "spec.privateKey.size", '"521"'),
         (
             {"privateKey": {"algorithm": "DSA"}},
