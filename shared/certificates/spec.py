@@ -716,8 +716,9 @@ def _validate_renewal(
         # The webhook's arithmetic, kept as it is: it checks duration * (100 - pct) / 100
         # although renewal happens duration * pct / 100 before expiry, so what it refuses
         # is refused here too, and nothing else.
-        renew_before_pct = duration * (100 - percentage) / 100
-        if renew_before_pct >= duration:
+        # In float seconds, as the webhook's float64: a timedelta would overflow.
+        renew_before_pct = duration.total_seconds() * (100 - percentage) / 100
+        if renew_before_pct >= duration.total_seconds():
             errors.append(
                 FieldError(
                     "spec.renewBeforePercentage",
@@ -725,7 +726,7 @@ def _validate_renewal(
                     "in a renewBefore less than duration",
                 )
             )
-        elif renew_before_pct < MINIMUM_RENEW_BEFORE:
+        elif renew_before_pct < MINIMUM_RENEW_BEFORE.total_seconds():
             errors.append(
                 FieldError(
                     "spec.renewBeforePercentage",

@@ -184,6 +184,12 @@ def test_renew_before_percentage_is_accepted() -> None:
         ({"renewBeforePercentage": -5}, "spec.renewBeforePercentage", "less than duration"),
         ({"renewBeforePercentage": 100}, "spec.renewBeforePercentage", "greater than 5m0s"),
         ({"renewBeforePercentage": 150}, "spec.renewBeforePercentage", "greater than 5m0s"),
+        # Found by the fuzz: a timedelta overflowed where the webhook's float64 does not.
+        (
+            {"duration": "2562047h", "renewBeforePercentage": -10},
+            "spec.renewBeforePercentage",
+            "less than duration",
+        ),
         (
             {"duration": "1h", "renewBeforePercentage": 99},
             "spec.renewBeforePercentage",
