@@ -31,7 +31,7 @@ from tests.integration.pipeline.conftest import Env, condition, sink
 
 pytestmark = pytest.mark.integration
 
-CASES = 500
+CASES = 600
 
 # The object-event functions are cheap; a valid tick sweeps the whole API, so ticks are
 # one target in ten.
