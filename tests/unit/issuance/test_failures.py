@@ -62,8 +62,9 @@ def test_the_message_never_carries_key_material_and_is_cut_short() -> None:
 
 
 def test_an_internal_error_counts_only_at_the_generation_it_was_recorded_for() -> None:
+    metadata = {"generation": 3}
     obj = {
-        "metadata": {"generation": 3},
+        "metadata": metadata,
         "status": {
             "conditions": [
                 {
@@ -78,5 +79,5 @@ def test_an_internal_error_counts_only_at_the_generation_it_was_recorded_for() -
         },
     }
     assert internal_error_since(obj) == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    obj["metadata"]["generation"] = 4  # the spec changed since: try at once
+    metadata["generation"] = 4  # the spec changed since: try at once
     assert internal_error_since(obj) is None
