@@ -52,7 +52,9 @@ def unexpected(error: BaseException) -> bool:
         return False
     if isinstance(error, ApiError):
         return isinstance(error, Invalid)
-    return isinstance(error, Exception)
+    # Not only Exceptions: a Rust library's panic (pyo3's PanicException) is a
+    # BaseException, and is as much a bug for this input as any ValueError.
+    return not isinstance(error, KeyboardInterrupt | SystemExit | GeneratorExit)
 
 
 def describe(error: BaseException, *, doing: str) -> str:

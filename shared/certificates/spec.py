@@ -913,6 +913,14 @@ def _keystore_password(
         # Never echo the value: it is a secret.
         errors.append(FieldError(f"{path}.password", "Invalid value: must be a string"))
         password = None
+    if path.endswith("pkcs12") and password and "\x00" in password:
+        # OpenSSL reads a PKCS#12 password as a C string: a NUL ends it early.
+        errors.append(
+            FieldError(
+                f"{path}.password",
+                "Invalid value: must not contain a NUL character (a PKCS#12 password cannot)",
+            )
+        )
     label = "JKS" if path.endswith("jks") else "PKCS#12"
     if ref is not None and password is not None:
         errors.append(

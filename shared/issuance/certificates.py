@@ -110,7 +110,7 @@ def reconcile_certificate(
         except (Conflict, AlreadyExists):
             tidy = True
             continue  # someone else moved first: re-read and re-decide
-        except Exception as error:
+        except BaseException as error:  # a library's panic too; see `unexpected`
             if run.cert is None or not unexpected(error):
                 raise
             log.exception("reconciling certificate %s/%s failed", namespace, name)
@@ -119,7 +119,7 @@ def reconcile_certificate(
     raise RetryLater(f"certificate {namespace}/{name} kept changing; try again")
 
 
-def record_internal_error(ctx: Context, *, namespace: str, name: str, error: Exception) -> None:
+def record_internal_error(ctx: Context, *, namespace: str, name: str, error: BaseException) -> None:
     """Ready=False/InternalError at the current generation, a failed attempt counted (so
     the failure backoff applies) and a Warning Event. The Secret is left as it is."""
     message = describe(error, doing="reconciling the Certificate")

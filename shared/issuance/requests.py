@@ -265,7 +265,7 @@ def _outcome(ctx: Context, request: Mapping[str, Any], resolved: ResolvedIssuer 
     )
     try:
         return resolved.issuer_type.sign(resolved.scope, signing)
-    except Exception as error:
+    except BaseException as error:  # a library's panic too; see `unexpected`
         if not unexpected(error):
             raise
         # A signer that breaks on this request would break on every redelivery: the

@@ -212,3 +212,31 @@ def test_an_issuer_check_that_breaks_is_ready_false_and_retried_hourly(
     env.clock.advance(timedelta(minutes=2))
     assert env.tick().ok
     assert calls == ["check", "check"]
+
+
+def test_a_pkcs12_password_with_a_nul_is_a_condition_not_a_panic_on_the_next_sync(
+    env: Env,
+) -> None:
+    """Found by the fuzz: OpenSSL wrote the keystore, then panicked (a BaseException from
+    Rust) reading it back on every later delivery."""
+    import base64
+
+    env.ca_issuer()
+    env.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "p12-password"},
+            "data": {"password": base64.b64encode(b"a\x00b").decode()},
+        }
+    )
+    env.certificate(
+        "p12",
+        issuerRef={"name": "ca", "kind": "Issuer"},
+        privateKey={"algorithm": "ECDSA"},
+        keystores={"pkcs12": {"create": True, "passwordSecretRef": {"name": "p12-password"}}},
+    )
+    found = not_ready_with_warning(env, "p12")
+    assert found["reason"] == "KeystorePasswordMissing"
+    assert "contains a NUL character" in found["message"]
+    assert env.deliver(CERTIFICATES, "p12").ok

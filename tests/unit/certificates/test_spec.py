@@ -262,6 +262,12 @@ def test_renew_before_percentage_is_accepted() -> None:
             "spec.keystores.jks",
             "exactly one of passwordSecretRef and password must be provided for JKS keystores",
         ),
+        # Found by the fuzz: OpenSSL wrote such a keystore and then panicked reading it.
+        (
+            {"keystores": {"pkcs12": {"create": True, "password": "a\x00b"}}},
+            "spec.keystores.pkcs12.password",
+            "must not contain a NUL character",
+        ),
         (
             {"keystores": {"jks": {"create": True, "password": ""}}},
             "spec.keystores.jks.password",

@@ -43,6 +43,16 @@ def test_bugs_unforeseen_input_and_refused_writes_are_unexpected(error: Exceptio
     assert unexpected(error)
 
 
+class Panic(BaseException):
+    """What pyo3 raises when a Rust library panics: not an Exception."""
+
+
+def test_a_library_panic_is_unexpected_but_an_interrupt_is_not() -> None:
+    assert unexpected(Panic("called `Result::unwrap()` on an `Err` value"))
+    assert not unexpected(KeyboardInterrupt())
+    assert not unexpected(SystemExit(1))
+
+
 def test_the_message_names_the_step_the_type_and_the_text_on_one_line() -> None:
     error = ValueError("DNSName values should be passed\nas an A-label string")
     assert describe(error, doing="reconciling the Certificate") == (
