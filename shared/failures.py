@@ -25,6 +25,7 @@ __all__ = [
     "Retryable",
     "describe",
     "internal_error_since",
+    "is_panic",
     "unexpected",
 ]
 
@@ -52,9 +53,15 @@ def unexpected(error: BaseException) -> bool:
         return False
     if isinstance(error, ApiError):
         return isinstance(error, Invalid)
-    # Not only Exceptions: a Rust library's panic (pyo3's PanicException) is a
-    # BaseException, and is as much a bug for this input as any ValueError.
-    return not isinstance(error, KeyboardInterrupt | SystemExit | GeneratorExit)
+    return isinstance(error, Exception) or is_panic(error)
+
+
+def is_panic(error: BaseException) -> bool:
+    """A Rust library's panic (cryptography's, through pyo3): a BaseException, yet as
+    much a bug for this input as any ValueError. Other BaseExceptions (cancellation,
+    interrupts, exits, a test's timeout) must pass through untouched."""
+    kind = type(error)
+    return kind.__module__ == "pyo3_runtime" and kind.__name__ == "PanicException"
 
 
 def describe(error: BaseException, *, doing: str) -> str:

@@ -110,7 +110,7 @@ def reconcile_certificate(
         except (Conflict, AlreadyExists):
             tidy = True
             continue  # someone else moved first: re-read and re-decide
-        except BaseException as error:  # a library's panic too; see `unexpected`
+        except BaseException as error:  # a library's panic too; `unexpected` re-raises the rest
             if run.cert is None or not unexpected(error):
                 raise
             log.exception("reconciling certificate %s/%s failed", namespace, name)

@@ -265,7 +265,7 @@ def _outcome(ctx: Context, request: Mapping[str, Any], resolved: ResolvedIssuer 
     )
     try:
         return resolved.issuer_type.sign(resolved.scope, signing)
-    except BaseException as error:  # a library's panic too; see `unexpected`
+    except BaseException as error:  # a library's panic too; `unexpected` re-raises the rest
         if not unexpected(error):
             raise
         # A signer that breaks on this request would break on every redelivery: the

@@ -137,7 +137,7 @@ def reconcile_issuer(
             scope = IssuerScope(ctx.kube, issuer, secrets_namespace(ctx, issuer))
             try:
                 readiness = found[1].check(scope)
-            except BaseException as error:  # a library's panic too; see `unexpected`
+            except BaseException as error:  # a library's panic too; `unexpected` re-raises the rest
                 if not unexpected(error):
                     raise
                 log.exception("checking %s %s/%s failed", kind, namespace, name)

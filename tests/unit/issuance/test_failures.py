@@ -43,14 +43,23 @@ def test_bugs_unforeseen_input_and_refused_writes_are_unexpected(error: Exceptio
     assert unexpected(error)
 
 
-class Panic(BaseException):
-    """What pyo3 raises when a Rust library panics: not an Exception."""
+def test_a_library_panic_is_unexpected_but_cancellation_interrupts_and_exits_are_not() -> None:
+    import asyncio
 
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
-def test_a_library_panic_is_unexpected_but_an_interrupt_is_not() -> None:
-    assert unexpected(Panic("called `Result::unwrap()` on an `Err` value"))
+    key = ec.generate_private_key(ec.SECP256R1())
+    data = pkcs12.serialize_key_and_certificates(
+        b"x", key, None, None, BestAvailableEncryption(b"a\x00b")
+    )
+    with pytest.raises(BaseException) as panic:
+        pkcs12.load_pkcs12(data, b"a\x00b")
+    assert not isinstance(panic.value, Exception)
+    assert unexpected(panic.value)
     assert not unexpected(KeyboardInterrupt())
     assert not unexpected(SystemExit(1))
+    assert not unexpected(asyncio.CancelledError())
 
 
 def test_the_message_names_the_step_the_type_and_the_text_on_one_line() -> None:
