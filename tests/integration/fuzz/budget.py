@@ -9,7 +9,8 @@ from typing import Final
 
 from hypothesis import HealthCheck, settings
 
-# CERTAINLY_FUZZ_SCALE=10 runs ten times as many cases, for a longer hunt by hand.
+# CERTAINLY_FUZZ_SCALE=10 runs ten times as many cases, for a longer hunt by hand (with
+# pytest's --timeout=0: the suite's 300 s per test is sized for the default).
 SCALE: Final = float(os.environ.get("CERTAINLY_FUZZ_SCALE", "1"))
 
 
