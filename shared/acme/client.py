@@ -152,8 +152,8 @@ def fetch_directory(url: str, net: acme_client.ClientNetwork) -> messages.Direct
         if isinstance(error, TransientAcmeError):
             raise
         raise PermanentAcmeError(
-            problem_type="directory",
-            detail=f"fetching the ACME directory {url} failed: {error}",
+            problem_type=error.problem_type,  # e.g. "tls": callers tell causes apart by it
+            detail=f"fetching the ACME directory {url} failed: {error.detail}",
             status=error.status,
         ) from error
     try:
