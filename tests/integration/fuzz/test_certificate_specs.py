@@ -23,7 +23,7 @@ from tests.integration.pipeline.conftest import Env, condition
 
 pytestmark = pytest.mark.integration
 
-CASES = 800
+CASES = 700
 
 
 def test_fuzzed_certificate_specs_end_issued_refused_or_not_ready_never_5xx_or_looping(

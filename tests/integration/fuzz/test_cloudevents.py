@@ -31,7 +31,7 @@ from tests.integration.pipeline.conftest import Env, condition, sink
 
 pytestmark = pytest.mark.integration
 
-CASES = 600
+CASES = 500
 
 # The object-event functions are cheap; a valid tick sweeps the whole API, so ticks are
 # one target in ten.
