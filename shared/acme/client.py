@@ -27,7 +27,10 @@ from shared.acme.account import AccountKey, account_jwk, signing_algorithm, thum
 from shared.acme.errors import (
     CONFLICT_PROBLEM_ATTRIBUTE,
     HTTP_CONTEXT_ATTRIBUTE,
+    AcmeError,
     HTTPContext,
+    PermanentAcmeError,
+    TransientAcmeError,
     translated,
 )
 
@@ -44,6 +47,8 @@ NETWORK_TIMEOUT_SECONDS: Final = 30
 # Each round of the library's post() already retries a badNonce once; Pebble
 # rejects 10% of nonces in our tests and Let's Encrypt some in production.
 BAD_NONCE_ROUNDS: Final = 3
+# What every step we take needs from a directory (RFC 8555 7.1.1).
+DIRECTORY_FIELDS: Final = ("newNonce", "newAccount", "newOrder")
 
 _DirectoryKey = tuple[str, str, str, bool]
 _directories: dict[_DirectoryKey, messages.Directory] = {}
@@ -131,11 +136,50 @@ def make_client(
     with _lock:
         directory = _directories.get(cache_key)
     if directory is None:
-        with translated():
-            directory = acme_client.ClientV2.get_directory(directory_url, net)
+        directory = fetch_directory(directory_url, net)
         with _lock:
             _directories[cache_key] = directory
     return acme_client.ClientV2(directory, net)
+
+
+def fetch_directory(url: str, net: acme_client.ClientNetwork) -> messages.Directory:
+    """The CA's directory (RFC 8555 7.1.1), or a PermanentAcmeError naming the URL and
+    what is wrong with what it answered: a page that is no directory is a setting to fix."""
+    try:
+        with translated():
+            response = net.get(url)
+    except AcmeError as error:
+        if isinstance(error, TransientAcmeError):
+            raise
+        raise PermanentAcmeError(
+            problem_type=error.problem_type,  # e.g. "tls": callers tell causes apart by it
+            detail=f"fetching the ACME directory {url} failed: {error.detail}",
+            status=error.status,
+        ) from error
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise PermanentAcmeError(
+            problem_type="directory",
+            detail=f"{url} did not answer with an ACME directory (a JSON object); "
+            "spec.acme.server must be the CA's directory URL",
+        )
+    missing = [name for name in DIRECTORY_FIELDS if not isinstance(body.get(name), str)]
+    if missing:
+        raise PermanentAcmeError(
+            problem_type="directory",
+            detail=f"the ACME directory at {url} has no "
+            + ", ".join(f'"{name}"' for name in missing)
+            + " URL; spec.acme.server must be the CA's directory URL",
+        )
+    try:
+        return messages.Directory.from_json(body)
+    except josepy_errors.DeserializationError as error:
+        raise PermanentAcmeError(
+            problem_type="directory", detail=f"the ACME directory at {url} is malformed: {error}"
+        ) from None
 
 
 def forget_directories() -> None:

@@ -18,7 +18,8 @@ _UNIT_NANOS: Final[dict[str, int]] = {
     "m": 60 * 1_000_000_000,
     "h": 3600 * 1_000_000_000,
 }
-_TERM = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+MAX_NANOS: Final = 2**63 - 1  # a Go time.Duration is an int64 of nanoseconds (about 292 years)
+_TERM = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -41,6 +42,8 @@ def parse_duration(text: str) -> timedelta:
         number, unit = match.groups()
         nanos += Decimal(number) * _UNIT_NANOS[unit]
         pos = match.end()
+    if nanos > MAX_NANOS:
+        raise ValueError(f"invalid duration {text!r}: longer than Go's time.Duration holds")
     micros = int((nanos / 1000).to_integral_value())
     return sign * timedelta(microseconds=micros)
 

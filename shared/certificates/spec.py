@@ -8,6 +8,7 @@ reject gets a condition a person can act on instead of a failed issuance.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,6 +18,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from shared.certificates.durations import format_duration, parse_duration
+from shared.certificates.names import email_problem, ia5_problem, subdomain_problems
 from shared.kube.metadata_rules import annotation_problems, label_problems
 
 __all__ = [
@@ -49,10 +51,13 @@ __all__ = [
 # Which secretTemplate keys we put on the Secret, so removing one removes it there; a
 # template may not set it (nor cert-manager.io/* annotations: both are refused here).
 TEMPLATE_KEYS_ANNOTATION: Final = "certainly.io/secret-template-keys"
+# The one cert-manager.io/* annotation a template may set (cainjector reads it).
+DIRECT_INJECTION_ANNOTATION: Final = "cert-manager.io/allow-direct-injection"
 
 DEFAULT_DURATION: Final = timedelta(hours=2160)  # 90 days
 MINIMUM_DURATION: Final = timedelta(hours=1)
 MINIMUM_RENEW_BEFORE: Final = timedelta(minutes=5)
+MAX_COMMON_NAME_BYTES: Final = 64
 DEFAULT_USAGES: Final[tuple[str, ...]] = ("digital signature", "key encipherment")
 CERT_MANAGER_GROUP: Final = "cert-manager.io"
 
@@ -90,6 +95,11 @@ KEY_ALGORITHMS: Final[tuple[str, ...]] = ("RSA", "ECDSA", "Ed25519")
 KEY_ENCODINGS: Final[tuple[str, ...]] = ("PKCS1", "PKCS8")
 ROTATION_POLICIES: Final[tuple[str, ...]] = ("Never", "Always")
 ECDSA_SIZES: Final[tuple[int, ...]] = (256, 384, 521)
+SIGNATURE_ALGORITHMS: Final[dict[str, tuple[str, ...]]] = {
+    "RSA": ("SHA256WithRSA", "SHA384WithRSA", "SHA512WithRSA"),
+    "ECDSA": ("ECDSAWithSHA256", "ECDSAWithSHA384", "ECDSAWithSHA512"),
+    "Ed25519": ("PureEd25519",),
+}
 RSA_MIN_SIZE: Final = 2048
 RSA_MAX_SIZE: Final = 8192
 
@@ -245,6 +255,11 @@ def parse_certificate(obj: Mapping[str, Any]) -> CertificateSpec:
     secret_name = reader.string(spec, "secretName", "spec")
     if not secret_name:
         errors.append(FieldError("spec.secretName", "Required value: must be specified"))
+    else:
+        errors.extend(
+            FieldError("spec.secretName", f'Invalid value: "{secret_name}": {why}')
+            for why in subdomain_problems(secret_name)
+        )
 
     issuer_ref = _parse_issuer_ref(reader, reader.mapping(spec, "issuerRef", "spec"), errors)
     subject = _parse_subject(reader, reader.mapping(spec, "subject", "spec"))
@@ -281,14 +296,20 @@ def parse_certificate(obj: Mapping[str, Any]) -> CertificateSpec:
     for index, usage in enumerate(usages):
         if usage not in KNOWN_USAGES:
             errors.append(
-                FieldError(
-                    f"spec.usages[{index}]",
-                    f'Unsupported value: "{usage}": supported values: '
-                    + ", ".join(f'"{u}"' for u in sorted(KNOWN_USAGES)),
-                )
+                FieldError(f"spec.usages[{index}]", f'Invalid value: "{usage}": unknown keyusage')
             )
 
     private_key = _parse_private_key(reader, reader.mapping(spec, "privateKey", "spec"), errors)
+    signature = reader.string(spec, "signatureAlgorithm", "spec")
+    allowed = SIGNATURE_ALGORITHMS.get(private_key.algorithm)
+    if signature and allowed is not None and signature not in allowed:
+        errors.append(
+            FieldError(
+                "spec.signatureAlgorithm",
+                f'Invalid value: "{signature}": for key algorithm {private_key.algorithm} the '
+                f"allowed signature algorithms are [{' '.join(allowed)}]",
+            )
+        )
     secret_template = _parse_secret_template(
         reader, reader.mapping(spec, "secretTemplate", "spec"), errors
     )
@@ -297,7 +318,7 @@ def parse_certificate(obj: Mapping[str, Any]) -> CertificateSpec:
         errors.append(
             FieldError(
                 "spec.revisionHistoryLimit",
-                f"Invalid value: {history}: should be greater than or equal to 1",
+                f"Invalid value: {history}: must not be less than 1",
             )
         )
     formats = _parse_output_formats(reader, spec, errors)
@@ -417,15 +438,18 @@ def _parse_issuer_ref(
 ) -> IssuerRef:
     name = reader.string(ref, "name", "spec.issuerRef")
     kind = reader.string(ref, "kind", "spec.issuerRef") or "Issuer"
-    group = reader.string(ref, "group", "spec.issuerRef") or CERT_MANAGER_GROUP
+    given_group = reader.string(ref, "group", "spec.issuerRef")
+    group = given_group or CERT_MANAGER_GROUP
     if not name:
         errors.append(FieldError("spec.issuerRef.name", "Required value: must be specified"))
     # External issuers (another group) choose their own kinds.
     if group == CERT_MANAGER_GROUP and kind not in {"Issuer", "ClusterIssuer"}:
+        # An external issuer's kind without its group is the usual mistake: say so.
+        hint = "" if given_group else " (did you forget to set spec.issuerRef.group?)"
         errors.append(
             FieldError(
                 "spec.issuerRef.kind",
-                f'Invalid value: "{kind}": must be one of Issuer or ClusterIssuer',
+                f'Invalid value: "{kind}": must be one of Issuer or ClusterIssuer{hint}',
             )
         )
     return IssuerRef(name=name, kind=kind, group=group)
@@ -474,7 +498,7 @@ def _validate_names(
                     "may be provided.",
                 )
             )
-    literal_cn = False
+    literal_cn = ""
     if literal_subject:
         try:
             literal = x509.Name.from_rfc4514_string(literal_subject)
@@ -487,19 +511,45 @@ def _validate_names(
                 )
             )
         else:
-            literal_cn = bool(literal.get_attributes_for_oid(NameOID.COMMON_NAME))
-    has_cn = bool(common_name) or literal_cn
-    if not (has_cn or dns_names or ip_addresses or uris or emails or other_names):
+            for attribute in literal.get_attributes_for_oid(NameOID.COMMON_NAME):
+                literal_cn = str(attribute.value)
+    cn = common_name or literal_cn
+    if not (cn or dns_names or ip_addresses or uris or emails or other_names):
         errors.append(
             FieldError(
                 "spec",
                 'Invalid value: "": at least one of commonName (from the commonName field or '
-                "from a literalSubject), dnsNames, uriSANs, ipAddresses, emailSANs or otherNames "
-                "must be set",
+                "from a literalSubject), dnsNames, emailSANs, ipAddresses, otherNames, or "
+                "uriSANs must be set",
             )
         )
+    # Go counts bytes; an X.509 CommonName holds at most 64 (RFC 5280's ub-common-name).
+    if len(cn.encode()) > MAX_COMMON_NAME_BYTES:
+        errors.append(
+            FieldError(
+                "spec.commonName", f"Too long: may not be more than {MAX_COMMON_NAME_BYTES} bytes"
+            )
+        )
+    for index, country in enumerate(subject.countries):
+        # X.520 countryName is a two-letter code; the X.509 encoder refuses anything else.
+        if len(country) != 2:
+            errors.append(
+                FieldError(
+                    f"spec.subject.countries[{index}]",
+                    f'Invalid value: "{country}": must be a two-letter ISO 3166 country code',
+                )
+            )
+    for index, dns_name in enumerate(dns_names):
+        problem = ia5_problem(dns_name, dns=True)
+        if problem:
+            errors.append(
+                FieldError(f"spec.dnsNames[{index}]", f'Invalid value: "{dns_name}": {problem}')
+            )
     for index, ip in enumerate(ip_addresses):
         try:
+            # Go's net.ParseIP knows no IPv6 zones ("fe80::1%eth0"); Python's would keep one.
+            if "%" in ip:
+                raise ValueError(ip)
             ipaddress.ip_address(ip)
         except ValueError:
             errors.append(
@@ -508,17 +558,15 @@ def _validate_names(
                 )
             )
     for index, email in enumerate(emails):
-        local, at, domain = email.rpartition("@")
-        if not at or not local or not domain:
+        problem = email_problem(email)
+        if problem:
             errors.append(
-                FieldError(
-                    f"spec.emailAddresses[{index}]",
-                    f'Invalid value: "{email}": invalid email address',
-                )
+                FieldError(f"spec.emailAddresses[{index}]", f'Invalid value: "{email}": {problem}')
             )
     for index, uri in enumerate(uris):
-        if ":" not in uri:
-            errors.append(FieldError(f"spec.uris[{index}]", f'Invalid value: "{uri}": invalid URI'))
+        problem = ia5_problem(uri) if ":" in uri else "invalid URI"
+        if problem:
+            errors.append(FieldError(f"spec.uris[{index}]", f'Invalid value: "{uri}": {problem}'))
 
 
 def _parse_other_names(spec: Mapping[str, Any], errors: list[FieldError]) -> tuple[OtherName, ...]:
@@ -531,20 +579,30 @@ def _parse_other_names(spec: Mapping[str, Any], errors: list[FieldError]) -> tup
         path = f"spec.otherNames[{index}]"
         oid = item.get("oid") if isinstance(item, Mapping) else None
         value = item.get("utf8Value") if isinstance(item, Mapping) else None
+        if not oid:
+            errors.append(FieldError(f"{path}.oid", "Required value: must be specified"))
         if not isinstance(oid, str) or not _is_oid(oid):
+            errors.append(FieldError(f"{path}.oid", f'Invalid value: "{oid}": invalid oid syntax'))
+        if not isinstance(value, str) or not value:
             errors.append(
-                FieldError(f"{path}.oid", f'Invalid value: "{oid}": must be a dotted OID')
+                FieldError(
+                    f"{path}.utf8Value",
+                    "Required value: must be set to a valid non-empty UTF8 string",
+                )
             )
-        elif not isinstance(value, str) or not value:
-            errors.append(FieldError(f"{path}.utf8Value", "Required value: must be specified"))
-        else:
+        if isinstance(oid, str) and _is_oid(oid) and isinstance(value, str) and value:
             names.append(OtherName(oid=oid, utf8_value=value))
     return tuple(names)
 
 
 def _is_oid(text: str) -> bool:
-    parts = text.split(".")
-    return len(parts) >= 2 and all(p.isdigit() for p in parts) and int(parts[0]) <= 2
+    if not re.fullmatch(r"[0-2](\.[0-9]+)+", text):
+        return False
+    try:
+        x509.ObjectIdentifier(text)  # also refuses arcs X.660 forbids (1.40)
+    except ValueError:
+        return False
+    return True
 
 
 def _parse_name_constraints(
@@ -556,7 +614,7 @@ def _parse_name_constraints(
     raw = reader.mapping(spec, "nameConstraints", "spec")
     if not is_ca:
         errors.append(
-            FieldError(path, "Invalid value: isCA must be true when nameConstraints is set")
+            FieldError(path, "Invalid value: isCA should be true when nameConstraints is set")
         )
     subtrees: dict[str, NameConstraintItems | None] = {}
     for part in ("permitted", "excluded"):
@@ -568,21 +626,39 @@ def _parse_name_constraints(
         ranges = reader.strings(items, "ipRanges", where)
         for index, cidr in enumerate(ranges):
             try:
-                ipaddress.ip_network(cidr)
+                # Go's net.ParseCIDR takes a prefix with host bits set (10.0.0.1/8).
+                if "/" not in cidr:
+                    raise ValueError(cidr)
+                ipaddress.ip_network(cidr, strict=False)
             except ValueError:
                 errors.append(
                     FieldError(
-                        f"{where}.ipRanges[{index}]", f'Invalid value: "{cidr}": invalid CIDR'
+                        f"{where}.ipRanges[{index}]",
+                        f'Invalid value: "{cidr}": invalid CIDR address',
                     )
                 )
-        subtrees[part] = NameConstraintItems(
+        subtree = NameConstraintItems(
             dns_domains=reader.strings(items, "dnsDomains", where),
             ip_ranges=ranges,
             email_addresses=reader.strings(items, "emailAddresses", where),
             uri_domains=reader.strings(items, "uriDomains", where),
         )
+        for field_name, values in (
+            ("dnsDomains", subtree.dns_domains),
+            ("emailAddresses", subtree.email_addresses),
+            ("uriDomains", subtree.uri_domains),
+        ):
+            for index, value in enumerate(values):
+                problem = ia5_problem(value, dns=field_name == "dnsDomains")
+                if problem:
+                    errors.append(
+                        FieldError(
+                            f"{where}.{field_name}[{index}]", f'Invalid value: "{value}": {problem}'
+                        )
+                    )
+        subtrees[part] = subtree
     if not any(items is not None and items != NameConstraintItems() for items in subtrees.values()):
-        errors.append(FieldError(path, "Required value: either permitted or excluded must be set"))
+        errors.append(FieldError(path, "Invalid value: either permitted or excluded must be set"))
     return NameConstraints(
         critical=bool(reader.boolean(raw, "critical", path)),
         permitted=subtrees["permitted"],
@@ -637,8 +713,12 @@ def _validate_renewal(
                 )
             )
     if percentage is not None:
-        renew_before_pct = duration * percentage / 100
-        if renew_before_pct >= duration:
+        # The webhook's arithmetic, kept as it is: it checks duration * (100 - pct) / 100
+        # although renewal happens duration * pct / 100 before expiry, so what it refuses
+        # is refused here too, and nothing else.
+        # In float seconds, as the webhook's float64: a timedelta would overflow.
+        renew_before_pct = duration.total_seconds() * (100 - percentage) / 100
+        if renew_before_pct >= duration.total_seconds():
             errors.append(
                 FieldError(
                     "spec.renewBeforePercentage",
@@ -646,7 +726,7 @@ def _validate_renewal(
                     "in a renewBefore less than duration",
                 )
             )
-        elif renew_before_pct < MINIMUM_RENEW_BEFORE:
+        elif renew_before_pct < MINIMUM_RENEW_BEFORE.total_seconds():
             errors.append(
                 FieldError(
                     "spec.renewBeforePercentage",
@@ -676,7 +756,7 @@ def _parse_private_key(
         errors.append(
             FieldError(
                 f"{path}.size",
-                f"Invalid value: {size}: must be between {RSA_MIN_SIZE} & {RSA_MAX_SIZE} for "
+                f"Invalid value: {size}: must be between {RSA_MIN_SIZE} and {RSA_MAX_SIZE} for "
                 "rsa keyAlgorithm",
             )
         )
@@ -721,7 +801,7 @@ def _parse_secret_template(
         errors.append(FieldError("spec.secretTemplate.annotations", problem))
     for key in annotations:
         # cert-manager owns its annotations on the Secret; a template may not forge them.
-        if key.startswith("cert-manager.io/"):
+        if key.startswith("cert-manager.io/") and key != DIRECT_INJECTION_ANNOTATION:
             errors.append(
                 FieldError(
                     "spec.secretTemplate.annotations",
@@ -833,12 +913,37 @@ def _keystore_password(
         # Never echo the value: it is a secret.
         errors.append(FieldError(f"{path}.password", "Invalid value: must be a string"))
         password = None
+    if path.endswith("pkcs12") and password and "\x00" in password:
+        # OpenSSL reads a PKCS#12 password as a C string: a NUL ends it early.
+        errors.append(
+            FieldError(
+                f"{path}.password",
+                "Invalid value: must not contain a NUL character (a PKCS#12 password cannot)",
+            )
+        )
+    label = "JKS" if path.endswith("jks") else "PKCS#12"
     if ref is not None and password is not None:
         errors.append(
-            FieldError(path, "Invalid value: only one of password and passwordSecretRef may be set")
+            FieldError(
+                path,
+                "Forbidden: exactly one of passwordSecretRef and password must be provided for "
+                f"{label} keystores; cannot set both",
+            )
         )
     if ref is None and password is None:
         errors.append(
-            FieldError(path, "Required value: one of password or passwordSecretRef must be set")
+            FieldError(
+                path,
+                # (sic) cert-manager's wording, repeated "must" included
+                "Forbidden: must set exactly one of passwordSecretRef and password must for "
+                f"{label} keystores",
+            )
+        )
+    if password == "":
+        errors.append(
+            FieldError(
+                f"{path}.password",
+                f"Forbidden: literal password cannot be empty if set on {label} keystores",
+            )
         )
     return ref, password

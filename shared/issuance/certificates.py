@@ -37,6 +37,13 @@ from shared.certificates.policy import (
     renewal_time,
 )
 from shared.certificates.spec import CertificateSpec, InvalidSpec, parse_certificate
+from shared.failures import (
+    INTERNAL_ERROR,
+    Retryable,
+    describe,
+    internal_error_since,
+    unexpected,
+)
 from shared.faults import checkpoint
 from shared.issuance import requests as cr
 from shared.issuance import secrets
@@ -84,7 +91,7 @@ NO_KEYSTORE_REASON: Final = "KeystorePasswordMissing"
 Obj = dict[str, Any]
 
 
-class RetryLater(Exception):
+class RetryLater(Retryable):
     """The object kept moving under us; the event should be delivered again."""
 
 
@@ -103,7 +110,46 @@ def reconcile_certificate(
         except (Conflict, AlreadyExists):
             tidy = True
             continue  # someone else moved first: re-read and re-decide
+        except BaseException as error:  # a library's panic too; `unexpected` re-raises the rest
+            if run.cert is None or not unexpected(error):
+                raise
+            log.exception("reconciling certificate %s/%s failed", namespace, name)
+            record_internal_error(ctx, namespace=namespace, name=name, error=error)
         return run.cert
+    raise RetryLater(f"certificate {namespace}/{name} kept changing; try again")
+
+
+def record_internal_error(ctx: Context, *, namespace: str, name: str, error: BaseException) -> None:
+    """Ready=False/InternalError at the current generation, a failed attempt counted (so
+    the failure backoff applies) and a Warning Event. The Secret is left as it is."""
+    message = describe(error, doing="reconciling the Certificate")
+    for _ in range(CONFLICT_RETRIES):
+        cert = ctx.kube.find(CERTIFICATES, namespace, name)
+        if cert is None:
+            return
+        now = ctx.clock.now()
+        status: Obj = dict(cert.get("status") or {})
+        status["lastFailureTime"] = format_time(now)
+        status["failedIssuanceAttempts"] = int(status.get("failedIssuanceAttempts") or 0) + 1
+        until = backoff_until(
+            last_failure_time=now, failed_attempts=status["failedIssuanceAttempts"]
+        )
+        text = f"{message}; will try again after {format_time(until)} or when the spec changes"
+        set_condition(
+            status,
+            kind="Ready",
+            value="False",
+            reason=INTERNAL_ERROR,
+            message=text,
+            now=now,
+            generation=meta(cert).get("generation"),
+        )
+        try:
+            ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
+        except Conflict:
+            continue
+        ctx.recorder.record(cert, type=WARNING, reason=INTERNAL_ERROR, message=text)
+        return
     raise RetryLater(f"certificate {namespace}/{name} kept changing; try again")
 
 
@@ -124,6 +170,8 @@ class _Run:
         if cert is None or meta(cert).get("deletionTimestamp"):
             return
         status: Obj = dict(cert.get("status") or {})
+        if self._broke_recently(cert, status):
+            return  # the last attempt at this generation broke: nothing until the backoff ends
         try:
             spec = parse_certificate(cert)
         except InvalidSpec as error:
@@ -218,14 +266,27 @@ class _Run:
             )
         return True
 
+    def _broke_recently(self, cert: Obj, status: Mapping[str, Any]) -> bool:
+        last = parse_time(status.get("lastFailureTime"))
+        attempts = int(status.get("failedIssuanceAttempts") or 0)
+        if internal_error_since(cert) is None or last is None or attempts == 0:
+            return False
+        return self.ctx.clock.now() < backoff_until(
+            last_failure_time=last, failed_attempts=attempts
+        )
+
     def _backing_off(self, cert: Obj, status: Mapping[str, Any]) -> bool:
         last = parse_time(status.get("lastFailureTime"))
         attempts = int(status.get("failedIssuanceAttempts") or 0)
         if last is None or attempts == 0:
             return False
+        generation = meta(cert).get("generation")
         issuing = get_condition(status, "Issuing") or {}
-        if issuing.get("observedGeneration") not in (None, meta(cert).get("generation")):
+        if issuing.get("observedGeneration") not in (None, generation):
             return False  # the spec changed since the failure: try the new spec at once
+        ready = get_condition(status, "Ready") or {}
+        if ready.get("reason") == INTERNAL_ERROR and ready.get("observedGeneration") != generation:
+            return False  # likewise after a failure that was no failed request
         return self.ctx.clock.now() < backoff_until(
             last_failure_time=last, failed_attempts=attempts
         )
@@ -655,13 +716,13 @@ class _Run:
     def _not_ready(self, cert: Obj, *, reason: str, message: str, event: bool) -> None:
         status: Obj = dict(cert.get("status") or {})
         previous = get_condition(status, "Ready") or {}
-        if previous.get("status") == "False" and (
+        generation = meta(cert).get("generation")
+        if (
+            previous.get("status"),
             previous.get("reason"),
             previous.get("message"),
-        ) == (
-            reason,
-            message,
-        ):
+            previous.get("observedGeneration"),
+        ) == ("False", reason, message, generation):
             return
         set_condition(
             status,
@@ -670,7 +731,7 @@ class _Run:
             reason=reason,
             message=message,
             now=self.ctx.clock.now(),
-            generation=meta(cert).get("generation"),
+            generation=generation,
         )
         self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
         if event:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 from shared.certificates.spec import CertificateSpec, format_duration, parse_duration
+from shared.failures import describe, unexpected
 from shared.issuers.base import Failed, Issued, Outcome, Pending, SigningRequest
 from shared.issuers.resolve import IssuerUnavailable, ResolvedIssuer, resolve
 from shared.kube.errors import Conflict
@@ -25,6 +27,8 @@ from shared.kube.recorder import NORMAL, WARNING
 from shared.kube.resources import CERTIFICATE_REQUESTS
 from shared.pki.csr import InvalidCSR, load_csr
 from shared.runtime import Context
+
+log = logging.getLogger(__name__)
 
 CERTIFICATE_NAME: Final = "cert-manager.io/certificate-name"
 CERTIFICATE_REVISION: Final = "cert-manager.io/certificate-revision"
@@ -259,7 +263,15 @@ def _outcome(ctx: Context, request: Mapping[str, Any], resolved: ResolvedIssuer 
         usages=tuple(spec.get("usages") or ("digital signature", "key encipherment")),
         now=ctx.clock.now(),
     )
-    return resolved.issuer_type.sign(resolved.scope, signing)
+    try:
+        return resolved.issuer_type.sign(resolved.scope, signing)
+    except BaseException as error:  # a library's panic too; `unexpected` re-raises the rest
+        if not unexpected(error):
+            raise
+        # A signer that breaks on this request would break on every redelivery: the
+        # request fails as any signing failure does, and its Certificate backs off.
+        log.exception("signing %s/%s failed", namespace_of(request), name_of(request))
+        return Failed("Failed", describe(error, doing="signing the certificate request"))
 
 
 def belongs_to(request: Mapping[str, Any]) -> str | None:

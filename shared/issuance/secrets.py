@@ -80,7 +80,15 @@ def keystore_passwords(ctx: Context, spec: CertificateSpec) -> dict[str, bytes]:
             raise KeystorePasswordMissing(
                 f'keystores.{kind}.passwordSecretRef: secret "{ref.name}" has no key {ref.key!r}'
             )
-        passwords[kind] = base64.b64decode(value)
+        password = base64.b64decode(value)
+        if kind == "pkcs12" and b"\x00" in password:
+            # OpenSSL takes the password as a C string: it could write the file but never
+            # read it back (the check on every later sync would fail).
+            raise KeystorePasswordMissing(
+                f'keystores.pkcs12.passwordSecretRef: the password in secret "{ref.name}" key '
+                f"{ref.key!r} contains a NUL character, which a PKCS#12 password cannot hold"
+            )
+        passwords[kind] = password
     return passwords
 
 

@@ -8,10 +8,18 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from shared.failures import INTERNAL_ERROR, ISSUER_RETRY, describe, internal_error_since, unexpected
 from shared.issuers.base import IssuerScope, IssuerType, Readiness
 from shared.issuers.registry import ISSUER_TYPES, issuer_type_of
 from shared.kube.errors import ApiError, Conflict
-from shared.kube.objects import condition_is, get_condition, name_of, namespace_of, set_condition
+from shared.kube.objects import (
+    condition_is,
+    format_time,
+    get_condition,
+    name_of,
+    namespace_of,
+    set_condition,
+)
 from shared.kube.recorder import NORMAL, WARNING
 from shared.kube.resources import CLUSTER_ISSUERS, ISSUERS, Resource
 from shared.runtime import Context
@@ -114,6 +122,10 @@ def reconcile_issuer(
             issuer = ctx.kube.find(resource, namespace if kind == "Issuer" else None, name)
         if issuer is None:
             return None
+        paused = _paused(ctx, issuer)
+        if paused is not None:
+            return paused
+        broke = False
         found = issuer_type_of(issuer)
         if found is None:
             configured = sorted(k for k in (issuer.get("spec") or {}) if k not in ISSUER_TYPES)
@@ -123,23 +135,51 @@ def reconcile_issuer(
             )
         else:
             scope = IssuerScope(ctx.kube, issuer, secrets_namespace(ctx, issuer))
-            readiness = found[1].check(scope)
+            try:
+                readiness = found[1].check(scope)
+            except BaseException as error:  # a library's panic too; `unexpected` re-raises the rest
+                if not unexpected(error):
+                    raise
+                log.exception("checking %s %s/%s failed", kind, namespace, name)
+                broke = True
+                readiness = Readiness(
+                    False, INTERNAL_ERROR, describe(error, doing=f"checking the {kind}")
+                )
         try:
-            _record(ctx, resource, issuer, readiness)
+            _record(ctx, resource, issuer, readiness, attempted=broke)
         except Conflict:
             continue
         return readiness
     return None
 
 
-def _record(ctx: Context, resource: Resource, issuer: dict[str, Any], readiness: Readiness) -> None:
+def _paused(ctx: Context, issuer: Mapping[str, Any]) -> Readiness | None:
+    """The recorded verdict while a check that broke at this generation waits to retry."""
+    since = internal_error_since(issuer)
+    if since is None or ctx.clock.now() >= since + ISSUER_RETRY:
+        return None
+    ready = get_condition(issuer.get("status") or {}, "Ready") or {}
+    return Readiness(False, INTERNAL_ERROR, str(ready.get("message") or ""))
+
+
+def _record(
+    ctx: Context,
+    resource: Resource,
+    issuer: dict[str, Any],
+    readiness: Readiness,
+    *,
+    attempted: bool = False,
+) -> None:
+    """Write Ready when the verdict changed; `attempted`: a check broke, and its time is
+    kept as the condition's lastTransitionTime (the retry waits an hour from it)."""
     status = dict(issuer.get("status") or {})
     previous = get_condition(status, "Ready")
     generation = issuer.get("metadata", {}).get("generation")
     value = "True" if readiness.ready else "False"
     status.update(readiness.status)
     if (
-        status == (issuer.get("status") or {})
+        not attempted
+        and status == (issuer.get("status") or {})
         and previous is not None
         and previous.get("status") == value
         and previous.get("reason") == readiness.reason
@@ -156,6 +196,8 @@ def _record(ctx: Context, resource: Resource, issuer: dict[str, Any], readiness:
         now=ctx.clock.now(),
         generation=generation,
     )
+    if attempted:
+        status["conditions"][-1]["lastTransitionTime"] = format_time(ctx.clock.now())  # Ready
     ctx.kube.replace_status(resource, {**issuer, "status": status})
     ctx.recorder.record(
         issuer,

@@ -179,12 +179,19 @@ def test_renew_before_percentage_is_accepted() -> None:
             "spec.renewBeforePercentage",
             "mutually exclusive",
         ),
-        ({"renewBeforePercentage": 0}, "spec.renewBeforePercentage", "greater than 5m0s"),
-        ({"renewBeforePercentage": -5}, "spec.renewBeforePercentage", "greater than 5m0s"),
-        ({"renewBeforePercentage": 100}, "spec.renewBeforePercentage", "less than duration"),
-        ({"renewBeforePercentage": 150}, "spec.renewBeforePercentage", "less than duration"),
+        # The webhook checks duration * (100 - pct) / 100: its arithmetic, not renewal's.
+        ({"renewBeforePercentage": 0}, "spec.renewBeforePercentage", "less than duration"),
+        ({"renewBeforePercentage": -5}, "spec.renewBeforePercentage", "less than duration"),
+        ({"renewBeforePercentage": 100}, "spec.renewBeforePercentage", "greater than 5m0s"),
+        ({"renewBeforePercentage": 150}, "spec.renewBeforePercentage", "greater than 5m0s"),
+        # Found by the fuzz: a timedelta overflowed where the webhook's float64 does not.
         (
-            {"duration": "1h", "renewBeforePercentage": 1},
+            {"duration": "2562047h", "renewBeforePercentage": -10},
+            "spec.renewBeforePercentage",
+            "less than duration",
+        ),
+        (
+            {"duration": "1h", "renewBeforePercentage": 99},
             "spec.renewBeforePercentage",
             "greater than 5m0s",
         ),
@@ -197,7 +204,11 @@ def test_renew_before_percentage_is_accepted() -> None:
         ),
         ({"issuerRef": {"kind": "Issuer"}}, "spec.issuerRef.name", "Required value"),
         ({"secretName": None}, "spec.secretName", "Required value"),
-        ({"privateKey": {"algorithm": "RSA", "size": 1024}}, "spec.privateKey.size", "2048 & 8192"),
+        (
+            {"privateKey": {"algorithm": "RSA", "size": 1024}},
+            "spec.privateKey.size",
+            "2048 and 8192",
+        ),
         ({"privateKey": {"algorithm": "ECDSA", "size": 512}}, "spec.privateKey.size", '"521"'),
         (
             {"privateKey": {"algorithm": "DSA"}},
@@ -210,7 +221,7 @@ def test_renew_before_percentage_is_accepted() -> None:
             "spec.privateKey.rotationPolicy",
             "Never",
         ),
-        ({"usages": ["server auth", "fly"]}, "spec.usages[1]", 'Unsupported value: "fly"'),
+        ({"usages": ["server auth", "fly"]}, "spec.usages[1]", '"fly": unknown keyusage'),
         ({"ipAddresses": ["10.0.0.300"]}, "spec.ipAddresses[0]", "invalid IP address"),
         ({"emailAddresses": ["nobody"]}, "spec.emailAddresses[0]", "invalid email address"),
         ({"uris": ["no-scheme"]}, "spec.uris[0]", "invalid URI"),
@@ -226,7 +237,7 @@ def test_renew_before_percentage_is_accepted() -> None:
         ),
         ({"literalSubject": "CN=a,XX=b"}, "spec.literalSubject", "RFC 4514"),
         ({"dnsNames": None, "literalSubject": "O=CN\\=x"}, "spec", "at least one of commonName"),
-        ({"revisionHistoryLimit": 0}, "spec.revisionHistoryLimit", "greater than or equal to 1"),
+        ({"revisionHistoryLimit": 0}, "spec.revisionHistoryLimit", "must not be less than 1"),
         (
             {"additionalOutputFormats": [{"type": "PFX"}]},
             "spec.additionalOutputFormats[0].type",
@@ -237,7 +248,11 @@ def test_renew_before_percentage_is_accepted() -> None:
             "spec.additionalOutputFormats[1].type",
             "Duplicate",
         ),
-        ({"keystores": {"pkcs12": {"create": True}}}, "spec.keystores.pkcs12", "one of password"),
+        (
+            {"keystores": {"pkcs12": {"create": True}}},
+            "spec.keystores.pkcs12",
+            "must set exactly one of passwordSecretRef and password must for PKCS#12 keystores",
+        ),
         (
             {
                 "keystores": {
@@ -245,7 +260,73 @@ def test_renew_before_percentage_is_accepted() -> None:
                 }
             },
             "spec.keystores.jks",
-            "only one of",
+            "exactly one of passwordSecretRef and password must be provided for JKS keystores",
+        ),
+        # Found by the fuzz: OpenSSL wrote such a keystore and then panicked reading it.
+        (
+            {"keystores": {"pkcs12": {"create": True, "password": "a\x00b"}}},
+            "spec.keystores.pkcs12.password",
+            "must not contain a NUL character",
+        ),
+        (
+            {"keystores": {"jks": {"create": True, "password": ""}}},
+            "spec.keystores.jks.password",
+            "literal password cannot be empty if set on JKS keystores",
+        ),
+        (
+            {"commonName": "c" * 65},
+            "spec.commonName",
+            "Too long: may not be more than 64 bytes",
+        ),
+        # Go counts bytes: 33 two-byte characters are too long for a CommonName.
+        ({"commonName": "ü" * 33}, "spec.commonName", "may not be more than 64 bytes"),
+        (
+            {"dnsNames": ["bücher.example.com"]},
+            "spec.dnsNames[0]",
+            'x509: "bücher.example.com" cannot be encoded as an IA5String; use its A-label '
+            '"xn--bcher-kva.example.com"',
+        ),
+        ({"uris": ["spiffe://bücher/x"]}, "spec.uris[0]", "cannot be encoded as an IA5String"),
+        ({"emailAddresses": ["jürgen@example.com"]}, "spec.emailAddresses[0]", "IA5String"),
+        (
+            {"emailAddresses": ["Ops <ops@example.com>"]},
+            "spec.emailAddresses[0]",
+            "only contains the email address itself",
+        ),
+        ({"emailAddresses": ["a b@example.com"]}, "spec.emailAddresses[0]", "invalid email"),
+        ({"ipAddresses": ["fe80::1%eth0"]}, "spec.ipAddresses[0]", "invalid IP address"),
+        ({"secretName": "Web_TLS"}, "spec.secretName", "a lowercase RFC 1123 subdomain"),
+        ({"secretName": "a" * 254}, "spec.secretName", "no more than 253 characters"),
+        ({"duration": "2562048h"}, "spec.duration", "must be a duration"),
+        ({"subject": {"countries": ["USA"]}}, "spec.subject.countries[0]", "two-letter"),
+        (
+            {"otherNames": [{"oid": "1.2.٣", "utf8Value": "x"}]},
+            "spec.otherNames[0].oid",
+            "invalid oid syntax",
+        ),
+        (
+            {"otherNames": [{"oid": "1.3.6.1.4.1.311.20.2.3", "utf8Value": ""}]},
+            "spec.otherNames[0].utf8Value",
+            "must be set to a valid non-empty UTF8 string",
+        ),
+        (
+            {"privateKey": {"algorithm": "ECDSA"}, "signatureAlgorithm": "SHA256WithRSA"},
+            "spec.signatureAlgorithm",
+            "for key algorithm ECDSA the allowed signature algorithms are "
+            "[ECDSAWithSHA256 ECDSAWithSHA384 ECDSAWithSHA512]",
+        ),
+        (
+            {"issuerRef": {"name": "x", "kind": "AWSPCAClusterIssuer"}},
+            "spec.issuerRef.kind",
+            "(did you forget to set spec.issuerRef.group?)",
+        ),
+        (
+            {
+                "isCA": True,
+                "nameConstraints": {"permitted": {"dnsDomains": ["bücher.example"]}},
+            },
+            "spec.nameConstraints.permitted.dnsDomains[0]",
+            "IA5String",
         ),
         (
             {"keystores": {"pkcs12": {"create": True, "password": "a", "profile": "AES"}}},
@@ -334,12 +415,12 @@ def test_other_names_alone_satisfy_the_name_requirement() -> None:
 @pytest.mark.parametrize(
     ("fields", "path", "text"),
     [
-        ({"otherNames": [{"oid": "upn", "utf8Value": "x"}]}, "spec.otherNames[0].oid", "OID"),
+        ({"otherNames": [{"oid": "upn", "utf8Value": "x"}]}, "spec.otherNames[0].oid", "oid"),
         ({"otherNames": [{"oid": "1.2.3"}]}, "spec.otherNames[0].utf8Value", "Required"),
         (
             {"nameConstraints": {"permitted": {"dnsDomains": ["a.example"]}}},
             "spec.nameConstraints",
-            "isCA must be true",
+            "isCA should be true",
         ),
         ({"isCA": True, "nameConstraints": {}}, "spec.nameConstraints", "permitted or excluded"),
         (
