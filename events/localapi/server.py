@@ -18,7 +18,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -26,6 +26,7 @@ import yaml
 from aiohttp import web
 
 from events.localapi.crds import default_crd_dir, load_crds
+from events.localapi.eventttl import DEFAULT_EVENT_TTL, EventExpiry
 from events.localapi.listener import DualListener
 from events.localapi.persistence import State, StoredObject, read_state, write_state
 from events.localapi.requestlog import RequestLog
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_NAMESPACES: Final = ("default", "kube-system", "kube-public", "cert-manager")
 SAVE_DELAY: Final = 0.2  # seconds: state writes are debounced
+EXPIRY_INTERVAL: Final = 10.0  # seconds between passes over expiring Events
 
 
 class LocalAPI:
@@ -56,6 +58,7 @@ class LocalAPI:
         watch_history: int = 20000,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         bookmark_interval: float = 60.0,
+        event_ttl: timedelta = DEFAULT_EVENT_TTL,
     ) -> None:
         self.host = host
         self.token = token or secrets.token_urlsafe(32)
@@ -74,6 +77,9 @@ class LocalAPI:
         self._verbs = Verbs(
             store=self._store, registry=self._registry, clock=clock, schedule=self._schedule
         )
+        self.event_expiry = EventExpiry(self._verbs, ttl=event_ttl)
+        self._store.on_change.append(self.event_expiry.written)
+        self._expiry_pending: asyncio.TimerHandle | None = None
         self._routes = Routes(
             store=self._store,
             registry=self._registry,
@@ -162,10 +168,13 @@ class LocalAPI:
             self._socket, protocol_factory=runner.server, ssl_context=self._serving.context
         )
         listener.start()
+        self._expire_events()
         self._ready.set()
         try:
             await stop.wait()
         finally:
+            if self._expiry_pending is not None:
+                self._expiry_pending.cancel()
             listener.close()
             self._routes.watches.close_all()
             await runner.cleanup()
@@ -185,6 +194,15 @@ class LocalAPI:
         else:
             guarded()
 
+    def _expire_events(self) -> None:
+        try:
+            self.event_expiry.expire()
+        except Exception:
+            log.exception("expiring Events failed")
+        if self._loop is not None:
+            interval = min(EXPIRY_INTERVAL, self.event_expiry.ttl.total_seconds())
+            self._expiry_pending = self._loop.call_later(interval, self._expire_events)
+
     # -- state -------------------------------------------------------------
 
     def _bootstrap(self) -> None:
@@ -192,6 +210,7 @@ class LocalAPI:
             state = read_state(self.state_file)
             if state is not None:
                 self._restore(state)
+                self.event_expiry.track_existing()
             self._store.on_change.append(self._changed)
         for name in self.namespaces:
             if self._store.get(NAMESPACES.key, "", name) is None:
