@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Final
 
@@ -31,9 +31,36 @@ class RequestLog:
 
     def __init__(self, *, capacity: int = 200_000) -> None:
         self._records: deque[RequestRecord] = deque(maxlen=capacity)
+        # Every request ever served, by kube-apiserver's apiserver_request_total labels;
+        # unlike the records, never trimmed.
+        self.totals: Counter[tuple[str, str, str, str, str, str]] = Counter()
 
     def append(self, record: RequestRecord) -> None:
         self._records.append(record)
+        self.totals[
+            (
+                record.verb.upper(),
+                record.group,
+                record.version,
+                record.resource,
+                record.subresource,
+                str(record.code),
+            )
+        ] += 1
+
+    def exposition(self) -> str:
+        """apiserver_request_total in Prometheus text format, as kube-apiserver's /metrics."""
+        lines = [
+            "# HELP apiserver_request_total Counter of apiserver requests broken out for each "
+            "verb, group, version, resource, subresource and HTTP response code.",
+            "# TYPE apiserver_request_total counter",
+        ]
+        for (verb, group, version, resource, sub, code), count in sorted(self.totals.items()):
+            lines.append(
+                f'apiserver_request_total{{code="{code}",group="{group}",resource="{resource}",'
+                f'subresource="{sub}",verb="{verb}",version="{version}"}} {count}'
+            )
+        return "\n".join(lines) + "\n"
 
     def snapshot(self) -> list[RequestRecord]:
         return list(self._records)
