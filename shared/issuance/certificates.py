@@ -430,12 +430,12 @@ class _Run:
             return  # no more than `limit` revisions exist yet: nothing to list
         uid = meta(cert).get("uid")
         if not self.tidy:
-            for number in range(revision - limit, 0, -1):
-                name = request_name(self.name, number)
-                request = self.ctx.kube.find(CERTIFICATE_REQUESTS, self.namespace, name)
-                if request is None or not _owned_by(request, uid):
+            for older in range(revision - limit, 0, -1):
+                name = request_name(self.name, older)
+                found = self.ctx.kube.find(CERTIFICATE_REQUESTS, self.namespace, name)
+                if found is None or not _owned_by(found, uid):
                     return
-                self._delete_request(request)
+                self._delete_request(found)
             return
         items, _ = self.ctx.kube.list(CERTIFICATE_REQUESTS, self.namespace)
         kept: list[tuple[int, Obj]] = []

@@ -30,7 +30,7 @@ def test_a_bad_csr_is_refused_every_time(monkeypatch: pytest.MonkeyPatch) -> Non
         calls += 1
         return real(data)
 
-    monkeypatch.setattr(csr_module.x509, "load_pem_x509_csr", counted)
+    monkeypatch.setattr(x509, "load_pem_x509_csr", counted)
     for _ in range(2):
         with pytest.raises(InvalidCSR):
             load_csr(tampered)
