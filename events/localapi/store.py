@@ -8,10 +8,11 @@ a new dict, which lets reads serialise them without copying.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 Obj = dict[str, Any]
 ResourceKey = tuple[str, str]  # (group, plural)
@@ -125,7 +126,11 @@ class Store:
         return self.rv
 
     def put(self, resource: ResourceKey, obj: Obj) -> WatchEvent:
-        """Store obj, whose metadata.resourceVersion the caller took from next_rv()."""
+        """Store obj, whose metadata.resourceVersion the caller took from next_rv().
+
+        What is stored is a compact copy (see `compact`): equal to obj, not obj itself.
+        """
+        obj = compact(obj)
         meta = obj["metadata"]
         key = (meta.get("namespace", ""), meta["name"])
         bucket = self._objects.setdefault(resource, {})
@@ -159,6 +164,7 @@ class Store:
 
     def load(self, resource: ResourceKey, obj: Obj) -> None:
         """Insert without an event (restoring persisted state)."""
+        obj = compact(obj)
         meta = obj["metadata"]
         key = (meta.get("namespace", ""), meta["name"])
         bucket = self._objects.setdefault(resource, {})
@@ -239,6 +245,27 @@ class Store:
         if not self._history or self._history[-1].rv <= rv:
             return []
         return [e for e in self._history if e.rv > rv and e.resource == resource]
+
+
+# Strings up to this long are shared between stored objects: keys, kinds, names,
+# reasons, timestamps; not keys, certificates or other long values.
+SHARED_STRING_MAX: Final = 64
+
+
+def compact(value: Any) -> Any:
+    """A copy of a decoded JSON value whose dict keys and short strings are shared.
+
+    Every request body decodes into fresh strings, so 10,000 stored objects would hold
+    10,000 copies of "metadata", "resourceVersion", their kind, namespace and reason:
+    most of an Event's memory. Interned, each is held once.
+    """
+    if isinstance(value, dict):
+        return {sys.intern(k): compact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [compact(v) for v in value]
+    if isinstance(value, str) and len(value) <= SHARED_STRING_MAX:
+        return sys.intern(value)
+    return value
 
 
 def _owner_uids(meta: Obj) -> frozenset[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -140,7 +141,7 @@ def test_a_removed_object_is_no_longer_found_by_its_uid() -> None:
     assert cluster.store.by_uid(secret["metadata"]["uid"]) is None
     recreated = cluster.create("secrets", "a", "s")
     found = cluster.store.by_uid(recreated["metadata"]["uid"])
-    assert found is not None and found[1] is recreated
+    assert found is not None and found[1] == recreated
 
 
 def test_background_deletion_removes_every_dependent_and_spares_the_rest() -> None:
@@ -220,3 +221,20 @@ def test_collecting_an_owner_visits_only_its_dependents(dependents: int) -> None
     cluster.settle()
     assert not cluster.exists("secrets", "a", "dep")
     assert scans == 0
+
+
+def test_stored_objects_share_their_keys_and_short_strings() -> None:
+    """Bodies decode into fresh strings; the store keeps one copy of each short one."""
+    cluster = Cluster()
+    secrets = cluster.rt("secrets")
+    body = '{"metadata": {"name": "%s", "labels": {"tier": "web-frontend"}}, "data": {}}'
+    for name in ("one", "two"):
+        decoded = json.loads(body % name)
+        cluster.verbs.create(secrets, "a", decoded)
+    one, two = (cluster.store.get(secrets.key, "a", n) for n in ("one", "two"))
+    assert one is not None and two is not None
+    key_one = next(k for k in one["metadata"] if k == "labels")
+    key_two = next(k for k in two["metadata"] if k == "labels")
+    assert key_one is key_two
+    assert one["metadata"]["labels"]["tier"] is two["metadata"]["labels"]["tier"]
+    assert one["metadata"]["labels"] == {"tier": "web-frontend"}
