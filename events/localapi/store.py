@@ -8,11 +8,12 @@ a new dict, which lets reads serialise them without copying.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 Obj = dict[str, Any]
 ResourceKey = tuple[str, str]  # (group, plural)
@@ -48,7 +49,7 @@ class Store:
 
     def __init__(self, *, history: int) -> None:
         self.rv = 0
-        self._objects: dict[ResourceKey, dict[ObjectKey, Obj]] = {}
+        self._objects: dict[ResourceKey, dict[ObjectKey, Obj | bytes]] = {}
         self._by_uid: dict[str, tuple[ResourceKey, ObjectKey]] = {}
         self._by_owner: dict[str, set[tuple[ResourceKey, ObjectKey]]] = {}
         self._by_namespace: dict[ResourceKey, dict[str, set[str]]] = {}
@@ -64,7 +65,8 @@ class Store:
 
     def get(self, resource: ResourceKey, namespace: str, name: str) -> Obj | None:
         bucket = self._objects.get(resource)
-        return None if bucket is None else bucket.get((namespace, name))
+        stored = None if bucket is None else bucket.get((namespace, name))
+        return None if stored is None else _opened(stored)
 
     def items(
         self, resource: ResourceKey, namespace: str = "", *, label: tuple[str, str] | None = None
@@ -78,8 +80,8 @@ class Store:
         if label is not None:
             found = self._by_label.get(resource, {}).get(label, set())
             keys = sorted(k for k in found if not namespace or k[0] == namespace)
-            return [bucket[k] for k in keys]
-        return [bucket[k] for k in self._keys(resource, namespace)]
+            return [_opened(bucket[k]) for k in keys]
+        return [_opened(bucket[k]) for k in self._keys(resource, namespace)]
 
     def _keys(self, resource: ResourceKey, namespace: str) -> list[ObjectKey]:
         cached = self._sorted.get((resource, namespace))
@@ -94,27 +96,27 @@ class Store:
 
     def all_items(self) -> Iterator[tuple[ResourceKey, Obj]]:
         for resource, bucket in list(self._objects.items()):
-            for obj in list(bucket.values()):
-                yield resource, obj
+            for stored in list(bucket.values()):
+                yield resource, _opened(stored)
 
     def in_namespace(self, namespace: str) -> Iterator[tuple[ResourceKey, Obj]]:
         for resource, namespaces in list(self._by_namespace.items()):
             bucket = self._objects.get(resource, {})
             for name in list(namespaces.get(namespace, ())):
-                obj = bucket.get((namespace, name))
-                if obj is not None:
-                    yield resource, obj
+                stored = bucket.get((namespace, name))
+                if stored is not None:
+                    yield resource, _opened(stored)
 
     def by_uid(self, uid: str) -> tuple[ResourceKey, Obj] | None:
         where = self._by_uid.get(uid)
         if where is None:
             return None
-        return where[0], self._objects[where[0]][where[1]]
+        return where[0], _opened(self._objects[where[0]][where[1]])
 
     def dependents(self, owner_uid: str) -> list[tuple[ResourceKey, Obj]]:
         """Objects with an ownerReference to owner_uid, in a stable order."""
         found = sorted(self._by_owner.get(owner_uid, ()))
-        return [(resource, self._objects[resource][key]) for resource, key in found]
+        return [(resource, _opened(self._objects[resource][key])) for resource, key in found]
 
     def count(self) -> int:
         return sum(len(b) for b in self._objects.values())
@@ -134,8 +136,9 @@ class Store:
         meta = obj["metadata"]
         key = (meta.get("namespace", ""), meta["name"])
         bucket = self._objects.setdefault(resource, {})
-        old = bucket.get(key)
-        bucket[key] = obj
+        kept = bucket.get(key)
+        old = None if kept is None else _opened(kept)
+        bucket[key] = _kept(resource, obj)
         self._reindex(resource, key, old, obj)
         return self._record(
             WatchEvent(
@@ -147,7 +150,7 @@ class Store:
         """Remove the object; the DELETED event carries a fresh resourceVersion."""
         meta = obj["metadata"]
         key = (meta.get("namespace", ""), meta["name"])
-        old = self._objects[resource].pop(key)
+        old = _opened(self._objects[resource].pop(key))
         self._reindex(resource, key, old, None)
         rv = self.next_rv()
         last = {**old, "metadata": {**old["metadata"], "resourceVersion": str(rv)}}
@@ -168,9 +171,9 @@ class Store:
         meta = obj["metadata"]
         key = (meta.get("namespace", ""), meta["name"])
         bucket = self._objects.setdefault(resource, {})
-        old = bucket.get(key)
-        bucket[key] = obj
-        self._reindex(resource, key, old, obj)
+        kept = bucket.get(key)
+        bucket[key] = _kept(resource, obj)
+        self._reindex(resource, key, None if kept is None else _opened(kept), obj)
 
     # -- indexes -----------------------------------------------------------
 
@@ -266,6 +269,24 @@ def compact(value: Any) -> Any:
     if isinstance(value, str) and len(value) <= SHARED_STRING_MAX:
         return sys.intern(value)
     return value
+
+
+# Events are most of the store (five or more per issuance) and are written once and
+# seldom read: they are kept as their JSON, a third of the memory of the decoded dicts,
+# and decoded when read.
+ENCODED: Final = frozenset({("", "events")})
+
+
+def _kept(resource: ResourceKey, obj: Obj) -> Obj | bytes:
+    if resource in ENCODED:
+        return json.dumps(obj, separators=(",", ":")).encode()
+    return obj
+
+
+def _opened(stored: Obj | bytes) -> Obj:
+    if isinstance(stored, bytes):
+        return cast(Obj, json.loads(stored))
+    return stored
 
 
 def _owner_uids(meta: Obj) -> frozenset[str]:

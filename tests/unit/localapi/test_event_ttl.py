@@ -114,3 +114,14 @@ def test_local_up_takes_the_event_ttl_as_a_go_duration_defaulting_to_an_hour() -
     parser = build_parser()
     assert parser.parse_args(["local", "up"]).event_ttl == DEFAULT_EVENT_TTL.total_seconds() == 3600
     assert parser.parse_args(["local", "up", "--event-ttl", "10m"]).event_ttl == 600
+
+
+def test_events_are_kept_encoded_and_read_back_equal() -> None:
+    verbs, _, _, rt = cluster(DEFAULT_EVENT_TTL)
+    created = verbs.create(rt, "default", event("web.1"))
+    read = verbs.store.get(EVENTS, "default", "web.1")
+    assert read == created
+    assert read is not None
+    read["message"] = "changed by a reader"
+    assert verbs.store.get(EVENTS, "default", "web.1") == created
+    assert verbs.store.items(EVENTS, "default") == [created]
