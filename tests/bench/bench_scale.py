@@ -17,7 +17,8 @@ as `cmctl renew` does, and re-issued. Printed per N:
 and the ratio of the per-certificate time at the largest N to that at the smallest.
 
 `--profile-api FILE` runs the API process under cProfile (one N only), for
-`python -m pstats FILE`.
+`python -m pstats FILE`; BENCH_SCALE_PROFILE_TICK=FILE profiles the steady tick and
+BENCH_SCALE_VERBOSE=1 prints the requests it made.
 """
 
 from __future__ import annotations
@@ -288,7 +289,14 @@ def steady_tick(kube: Kube) -> tuple[float, int]:
     for _ in range(3):
         before = requests_by_kind(kube)
         started = time.perf_counter()
+        profile = os.environ.get("BENCH_SCALE_PROFILE_TICK")
+        profiler = cProfile.Profile() if profile else None
+        if profiler is not None:
+            profiler.enable()
         delivery = sink.deliver(ping_event(source="bench-scale", data={}))
+        if profiler is not None and profile:
+            profiler.disable()
+            profiler.dump_stats(profile)
         timings.append(time.perf_counter() - started)
         made = requests_by_kind(kube) - before
         requests.append(sum(made.values()) - 1)  # less the scrape itself
