@@ -14,7 +14,7 @@ SYSTEM_TOOLS := openssl:openssl pebble:pebble \
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq >/dev/null
 
-.PHONY: test demo venv system-deps rig lint typecheck imports pytest bench clean
+.PHONY: test demo venv system-deps rig lint typecheck imports pytest bench bench-scale clean
 
 test: venv system-deps rig lint typecheck imports pytest
 
@@ -69,6 +69,13 @@ bench: venv system-deps
 	PATH="/usr/sbin:$$PATH" $(BIN)/python -m tests.bench.bench_acme --count 20
 	PATH="/usr/sbin:$$PATH" $(BIN)/python -m tests.bench.bench_dns01 --rounds 20
 	$(BIN)/python -m tests.bench.bench_coldstart
+	$(MAKE) bench-scale
+
+# N = 500, 2000, 5000, 10000 on one run (about half an hour on two cores);
+# BENCH_SCALE_ARGS="--counts 500,2000" for a shorter one.
+bench-scale: export CERTAINLY_LOG_LEVEL = WARNING
+bench-scale: venv
+	$(BIN)/python -m tests.bench.bench_scale $(BENCH_SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) .certainly .mypy_cache .ruff_cache .pytest_cache

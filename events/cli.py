@@ -1,6 +1,7 @@
 """The `certainly` command line.
 
   certainly local up [--kubeconfig PATH] [--port N] [--state FILE] [--api-only]
+                     [--event-ttl DURATION]
   certainly run [--kubeconfig PATH] [--leader-elect] [--health-port N]
   certainly watch --function-url TARGET=URL... [--health-port N]
   certainly serve [TARGET] [--port N]
@@ -25,6 +26,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Final
@@ -33,6 +35,7 @@ import functions_framework
 
 from events.health import Health, HealthServer, add_health_routes
 from events.leader import LeaseConfig
+from events.localapi.eventttl import DEFAULT_EVENT_TTL
 from events.localapi.persistence import StateError
 from events.localapi.server import LocalAPI
 from events.runner import Runner, RunOptions
@@ -87,6 +90,13 @@ def _interval_arg(text: str) -> float:
         ) from None
 
 
+def _duration_arg(text: str) -> float:
+    try:
+        return interval(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def run_options(args: argparse.Namespace, kubeconfig: Path | None) -> RunOptions:
     remote: list[tuple[str, str]] = []
     for item in args.function_url or ():
@@ -120,7 +130,9 @@ def _lease(args: argparse.Namespace) -> LeaseConfig | None:
 
 def cmd_local_up(args: argparse.Namespace) -> int:
     try:
-        api = LocalAPI(port=args.port, state_file=args.state)
+        api = LocalAPI(
+            port=args.port, state_file=args.state, event_ttl=timedelta(seconds=args.event_ttl)
+        )
     except StateError as error:
         print(f"certainly local up: {error}", file=sys.stderr)  # one line, no traceback
         return 1
@@ -250,6 +262,14 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, default=0, help="API port (default: a free one)")
     up.add_argument("--state", type=Path, default=None, help="keep objects in this file")
     up.add_argument("--api-only", action="store_true", help="serve only the API")
+    up.add_argument(
+        "--event-ttl",
+        type=_duration_arg,
+        default=DEFAULT_EVENT_TTL.total_seconds(),
+        metavar="DURATION",
+        help="how long Events are kept after their last write, as kube-apiserver's "
+        "--event-ttl (default 1h)",
+    )
     _add_run_flags(up)
     up.set_defaults(handler=cmd_local_up)
 

@@ -43,34 +43,37 @@ class Collector:
             self.finish_namespace(namespace)
 
     def _find_uid(self, uid: str) -> tuple[ResourceType, Obj] | None:
-        for key, obj in self.verbs.store.all_items():
-            if obj["metadata"].get("uid") == uid:
-                rt = self.verbs.registry.kind_of(*key)
-                if rt is not None:
-                    return rt, obj
-        return None
+        found = self.verbs.store.by_uid(uid)
+        if found is None:
+            return None
+        rt = self.verbs.registry.kind_of(*found[0])
+        return None if rt is None else (rt, found[1])
 
     def _dependents(self, uid: str) -> list[tuple[ResourceType, Obj]]:
         found: list[tuple[ResourceType, Obj]] = []
-        for key, obj in self.verbs.store.all_items():
-            refs = obj["metadata"].get("ownerReferences") or ()
-            if any(ref.get("uid") == uid for ref in refs):
-                rt = self.verbs.registry.kind_of(*key)
-                if rt is not None:
-                    found.append((rt, obj))
+        for key, obj in self.verbs.store.dependents(uid):
+            rt = self.verbs.registry.kind_of(*key)
+            if rt is not None:
+                found.append((rt, obj))
         return found
 
+    def _live(self, uid: object) -> bool:
+        return isinstance(uid, str) and self.verbs.store.by_uid(uid) is not None
+
     def collect_garbage(self, uid: str) -> None:
-        """Settle the dependents of uid according to its state (gone, foreground, orphan)."""
+        """Settle the dependents of uid according to its state (gone, foreground, orphan).
+
+        Costs the number of uid's dependents: owners and dependents come from the
+        store's indexes, not from a pass over every object.
+        """
         if not uid:
             return
         owner = self._find_uid(uid)
         dependents = self._dependents(uid)
         if owner is None:
-            live = {obj["metadata"]["uid"] for _, obj in self.verbs.store.all_items()}
             for rt, dep in dependents:
                 refs = dep["metadata"].get("ownerReferences") or ()
-                solid = [r for r in refs if r.get("uid") in live]
+                solid = [r for r in refs if self._live(r.get("uid"))]
                 if solid:
                     self._set_owner_refs(rt, dep, solid)
                 elif "deletionTimestamp" not in dep["metadata"]:
@@ -95,14 +98,13 @@ class Collector:
 
     def resync(self) -> None:
         """Finish deletions a previous run left pending, as the GC's initial resync does."""
-        live = {obj["metadata"]["uid"] for _, obj in self.verbs.store.all_items()}
         owners: set[str] = set()
         for key, obj in self.verbs.store.all_items():
             meta = obj["metadata"]
             owners.update(
                 ref.get("uid", "")
                 for ref in meta.get("ownerReferences") or ()
-                if ref.get("uid") not in live
+                if not self._live(ref.get("uid"))
             )
             if "deletionTimestamp" not in meta:
                 continue

@@ -13,8 +13,13 @@ from events.localapi.store import Obj
 @dataclass(frozen=True)
 class Filter:
     namespace: str  # "" for every namespace
-    labels: Callable[[Mapping[str, str]], bool] | None
+    labels: selectors.LabelSelector | None
     fields: Callable[[Mapping[str, Any]], bool] | None
+
+    @property
+    def label(self) -> tuple[str, str] | None:
+        """A label every selected object carries, if the selector requires one."""
+        return None if self.labels is None else self.labels.equality
 
     def __call__(self, obj: Obj) -> bool:
         meta = obj["metadata"]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Final
 
 WRITE_VERBS: Final = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a third of the memory
 class RequestRecord:
     verb: str  # Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection
     group: str  # "" for the core group
@@ -29,11 +29,40 @@ class RequestLog:
     threads need no lock.
     """
 
-    def __init__(self, *, capacity: int = 200_000) -> None:
+    # The newest requests only: enough for a test or a burst's write count, and the
+    # memory stays flat however long the API serves (the totals count everything).
+    def __init__(self, *, capacity: int = 50_000) -> None:
         self._records: deque[RequestRecord] = deque(maxlen=capacity)
+        # Every request ever served, by kube-apiserver's apiserver_request_total labels;
+        # unlike the records, never trimmed.
+        self.totals: Counter[tuple[str, str, str, str, str, str]] = Counter()
 
     def append(self, record: RequestRecord) -> None:
         self._records.append(record)
+        self.totals[
+            (
+                record.verb.upper(),
+                record.group,
+                record.version,
+                record.resource,
+                record.subresource,
+                str(record.code),
+            )
+        ] += 1
+
+    def exposition(self) -> str:
+        """apiserver_request_total in Prometheus text format, as kube-apiserver's /metrics."""
+        lines = [
+            "# HELP apiserver_request_total Counter of apiserver requests broken out for each "
+            "verb, group, version, resource, subresource and HTTP response code.",
+            "# TYPE apiserver_request_total counter",
+        ]
+        for (verb, group, version, resource, sub, code), count in sorted(self.totals.items()):
+            lines.append(
+                f'apiserver_request_total{{code="{code}",group="{group}",resource="{resource}",'
+                f'subresource="{sub}",verb="{verb}",version="{version}"}} {count}'
+            )
+        return "\n".join(lines) + "\n"
 
     def snapshot(self) -> list[RequestRecord]:
         return list(self._records)

@@ -203,6 +203,8 @@ class Routes:
         head = segments[0]
         if request.path in ("/healthz", "/livez", "/readyz"):
             return web.Response(text="ok")
+        if request.path == "/metrics":
+            return web.Response(text=self.requests.exposition())
         if head == "version" and len(segments) == 1:
             return json_response(discovery.VERSION_INFO)
         if head == "openapi":
@@ -396,7 +398,9 @@ class Routes:
             return self._render(request, rt, last)
         # deletecollection
         matches = self._filter(request, rt, namespace)
-        selected = [o for o in self.store.items(rt.key, namespace) if matches(o)]
+        selected = [
+            o for o in self.store.items(rt.key, namespace, label=matches.label) if matches(o)
+        ]
         deleted = self.verbs.delete_collection(rt, namespace, selected, options)
         return json_response(
             {
@@ -482,7 +486,9 @@ class Routes:
         query = request.query
         matches = self._filter(request, rt, namespace)
         page = self.pager.page(
-            select=lambda: [o for o in self.store.items(rt.key, namespace) if matches(o)],
+            select=lambda: [
+                o for o in self.store.items(rt.key, namespace, label=matches.label) if matches(o)
+            ],
             current_rv=self.store.rv,
             oldest_rv=self.store.oldest_rv,
             limit=int(query.get("limit", "0") or 0),

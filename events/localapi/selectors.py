@@ -198,14 +198,26 @@ class _LabelParser:
         return tuple(values)
 
 
-def parse_label_selector(text: str) -> LabelPredicate:
+@dataclass(frozen=True)
+class LabelSelector:
     """A predicate over an object's labels; an empty selector matches everything."""
-    requirements = _LabelParser(text).requirements()
 
-    def matches(labels: Mapping[str, str]) -> bool:
-        return all(requirement.matches(labels) for requirement in requirements)
+    requirements: tuple[_Requirement, ...]
 
-    return matches
+    def __call__(self, labels: Mapping[str, str]) -> bool:
+        return all(requirement.matches(labels) for requirement in self.requirements)
+
+    @property
+    def equality(self) -> tuple[str, str] | None:
+        """A (key, value) every selected object carries, for the store's label index."""
+        for requirement in self.requirements:
+            if requirement.operator in ("=", "in") and len(requirement.values) == 1:
+                return requirement.key, requirement.values[0]
+        return None
+
+
+def parse_label_selector(text: str) -> LabelSelector:
+    return LabelSelector(tuple(_LabelParser(text).requirements()))
 
 
 # --- field selectors -------------------------------------------------------------------

@@ -18,7 +18,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,6 +27,7 @@ from aiohttp import web
 
 from events.localapi.crds import default_crd_dir, load_crds
 from events.localapi.errors import APIError
+from events.localapi.eventttl import DEFAULT_EVENT_TTL, EventExpiry
 from events.localapi.journal import Journal, JournalError
 from events.localapi.listener import DualListener
 from events.localapi.persistence import State, StoredObject, write_private
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_NAMESPACES: Final = ("default", "kube-system", "kube-public", "cert-manager")
 READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+EXPIRY_INTERVAL: Final = 10.0  # seconds between passes over expiring Events
 
 
 class LocalAPI:
@@ -58,6 +60,7 @@ class LocalAPI:
         watch_history: int = 20000,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         bookmark_interval: float = 60.0,
+        event_ttl: timedelta = DEFAULT_EVENT_TTL,
     ) -> None:
         self.host = host
         self.token = token or secrets.token_urlsafe(32)
@@ -79,6 +82,9 @@ class LocalAPI:
         self._verbs = Verbs(
             store=self._store, registry=self._registry, clock=clock, schedule=self._schedule
         )
+        self.event_expiry = EventExpiry(self._verbs, ttl=event_ttl)
+        self._store.on_change.append(self.event_expiry.written)
+        self._expiry_pending: asyncio.TimerHandle | None = None
         self._routes = Routes(
             store=self._store,
             registry=self._registry,
@@ -166,10 +172,13 @@ class LocalAPI:
             self._socket, protocol_factory=runner.server, ssl_context=self._serving.context
         )
         listener.start()
+        self._expire_events()
         self._ready.set()
         try:
             await stop.wait()
         finally:
+            if self._expiry_pending is not None:
+                self._expiry_pending.cancel()
             listener.close()
             self._routes.watches.close_all()
             await runner.cleanup()
@@ -198,6 +207,15 @@ class LocalAPI:
         else:
             guarded()
 
+    def _expire_events(self) -> None:
+        try:
+            self.event_expiry.expire()
+        except Exception:
+            log.exception("expiring Events failed")
+        if self._loop is not None:
+            interval = min(EXPIRY_INTERVAL, self.event_expiry.ttl.total_seconds())
+            self._expiry_pending = self._loop.call_later(interval, self._expire_events)
+
     # -- state -------------------------------------------------------------
 
     def _bootstrap(self) -> None:
@@ -205,6 +223,7 @@ class LocalAPI:
             if self._recovered is not None:
                 self._restore(self._recovered)
                 self._recovered = None
+                self.event_expiry.track_existing()  # restored Events get a full TTL
             self._journal.open(self._capture)
             self._store.on_change.append(self._journal.append)
         for name in self.namespaces:

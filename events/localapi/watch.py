@@ -90,7 +90,7 @@ class Watches:
         rt, key = spec.rt, spec.rt.key
         now = self.store.rv
         if spec.resource_version in ("", "0") or spec.initial_events:
-            items = self.store.items(key, spec.matches.namespace)
+            items = self.store.items(key, spec.matches.namespace, label=spec.matches.label)
             backlog = [{"type": "ADDED", "object": o} for o in items if spec.matches(o)]
             if spec.initial_events and spec.bookmarks:
                 backlog.append(bookmark(rt, now, initial_end=True))

@@ -478,26 +478,43 @@ class _Run:
         Runs after every completed issuance and on every sync, so a crash before it, or a
         lowered limit, ends the same way. A request newer than `revision` is an issuance
         in flight and is left alone.
+
+        Our requests are named for their revision and each is pruned as it falls out of
+        the history, so the requests to drop are found by name, walking down from the
+        newest one past the limit to the first one already gone: a GET or two, where a
+        LIST of the namespace's requests (each with its CSR and chain) grows with the
+        cluster. A tidying run (the sweep, a run after a race) still LISTs, and so also
+        finds requests named otherwise.
         """
         limit = spec.revision_history_limit
         if revision <= limit:
             return  # no more than `limit` revisions exist yet: nothing to list
         uid = meta(cert).get("uid")
+        if not self.tidy:
+            for older in range(revision - limit, 0, -1):
+                name = request_name(self.name, older)
+                found = self.ctx.kube.find(CERTIFICATE_REQUESTS, self.namespace, name)
+                if found is None or not _owned_by(found, uid):
+                    return
+                self._delete_request(found)
+            return
         items, _ = self.ctx.kube.list(CERTIFICATE_REQUESTS, self.namespace)
         kept: list[tuple[int, Obj]] = []
         for request in items:
-            owners = meta(request).get("ownerReferences") or []
-            if not any(o.get("uid") == uid for o in owners):
+            if not _owned_by(request, uid):
                 continue
             number = _revision_of(request)
             if number is not None and number <= revision:
                 kept.append((number, request))
         kept.sort(key=lambda pair: pair[0])
         for _, stale in kept[: max(len(kept) - limit, 0)]:
-            with contextlib.suppress(NotFound):
-                self.ctx.kube.delete(
-                    CERTIFICATE_REQUESTS, self.namespace, name_of(stale), uid=meta(stale)["uid"]
-                )
+            self._delete_request(stale)
+
+    def _delete_request(self, request: Obj) -> None:
+        with contextlib.suppress(NotFound):
+            self.ctx.kube.delete(
+                CERTIFICATE_REQUESTS, self.namespace, name_of(request), uid=meta(request)["uid"]
+            )
 
     def _issued_key(
         self, spec: CertificateSpec, secret: Obj | None, request: Obj, chain_pem: bytes
@@ -762,6 +779,10 @@ def _rejected(spec: CertificateSpec, error: Invalid) -> str:
         f'The API server refused to store Secret "{spec.secret_name}": {error.message}; '
         "the existing Secret is unchanged"
     )
+
+
+def _owned_by(obj: Obj, uid: object) -> bool:
+    return any(o.get("uid") == uid for o in meta(obj).get("ownerReferences") or [])
 
 
 def _revision_of(request: Mapping[str, Any]) -> int | None:

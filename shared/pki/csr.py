@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+from typing import Final
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -66,8 +68,20 @@ def build_csr(*, spec: CertificateSpec, key: PrivateKey) -> bytes:
     return csr.public_bytes(serialization.Encoding.PEM)
 
 
+# Distinct CSRs remembered, decoded and verified: enough for every Certificate in
+# flight at once; bounded, so memory does not grow with the number of Certificates.
+LOADED_CSRS: Final = 1024
+
+
+@functools.lru_cache(maxsize=LOADED_CSRS)
 def load_csr(pem: bytes) -> x509.CertificateSigningRequest:
-    """Decode a PEM CSR and check its self-signature."""
+    """Decode a PEM CSR and check its self-signature, once per distinct CSR.
+
+    One issuance meets the same CSR several times (signing the request, then checking
+    the request against the key and the spec, on each event about it); the decoded
+    object is immutable, so later calls get the one decoded first. A CSR that fails
+    raises every time (exceptions are not remembered).
+    """
     try:
         csr = x509.load_pem_x509_csr(pem)
     except ValueError as exc:
