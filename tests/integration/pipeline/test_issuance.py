@@ -66,8 +66,9 @@ def test_request_is_named_by_revision_annotated_and_approved(env: Env) -> None:
 def test_events_tell_the_issuance_story_in_order(env: Env) -> None:
     env.ca_issuer()
     env.issue("story", issuerRef={"name": "ca", "kind": "Issuer"})
-    reasons = [e["reason"] for e in env.events("story")]
-    assert reasons == ["Issuing", "Generated", "Requested", "Issued"], reasons
+    told = [(e["reason"], e["message"]) for e in env.events("story")]
+    assert [reason for reason, _ in told] == ["Issuing", "Generated", "Requested", "Issuing"]
+    assert told[-1][1] == "The certificate has been successfully issued"
 
 
 def test_a_certificate_not_due_is_never_reissued(env: Env) -> None:
