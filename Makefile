@@ -14,7 +14,7 @@ SYSTEM_TOOLS := openssl:openssl pebble:pebble \
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq >/dev/null
 
-.PHONY: test demo venv system-deps rig lint typecheck imports pytest bench clean
+.PHONY: test demo venv system-deps rig lint typecheck imports pytest bench bench-peer clean
 
 test: venv system-deps rig lint typecheck imports pytest
 
@@ -69,6 +69,12 @@ bench: venv system-deps
 	PATH="/usr/sbin:$$PATH" $(BIN)/python -m tests.bench.bench_acme --count 20
 	PATH="/usr/sbin:$$PATH" $(BIN)/python -m tests.bench.bench_dns01 --rounds 20
 	$(BIN)/python -m tests.bench.bench_coldstart
+
+# certainly beside cert-manager's own controller (tests/rig/certmanager.py), each on a
+# fresh rig control plane; BENCH_PEER_ARGS="--count 50" for a quick look.
+bench-peer: export CERTAINLY_LOG_LEVEL = WARNING
+bench-peer: venv rig
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tests.bench.bench_peer $(BENCH_PEER_ARGS)
 
 clean:
 	rm -rf $(VENV) .certainly .mypy_cache .ruff_cache .pytest_cache
