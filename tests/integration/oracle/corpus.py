@@ -97,6 +97,46 @@ PHASE_ONE: list[Manifest] = [
         additionalOutputFormats=[{"type": "CombinedPEM"}, {"type": "DER"}],
     ),
     _certificate("ca-urls", issuer="ca-urls"),
+    {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "keystore-password", "namespace": NAMESPACE},
+        "stringData": {"password": "changeit"},
+    },
+    _certificate(
+        "keystores",
+        keystores={
+            "pkcs12": {
+                "create": True,
+                "passwordSecretRef": {"name": "keystore-password", "key": "password"},
+                "profile": "Modern2023",
+            },
+            "jks": {
+                "create": True,
+                "passwordSecretRef": {"name": "keystore-password", "key": "password"},
+            },
+        },
+    ),
+    _certificate(
+        "literal",
+        literalSubject="CN=literal.example.com,O=Oracle Org,C=GB",
+        dnsNames=["literal.example.com"],
+    ),
+    _certificate(
+        "constrained",
+        isCA=True,
+        commonName="constrained ca",
+        nameConstraints={
+            "critical": True,
+            "permitted": {"dnsDomains": ["example.com"]},
+            "excluded": {"ipRanges": ["10.0.0.0/8"]},
+        },
+    ),
+    _certificate(
+        "other-names",
+        dnsNames=["other.example.com"],
+        otherNames=[{"oid": "1.3.6.1.4.1.311.20.2.3", "utf8Value": "upn@example.com"}],
+    ),
     # Valid to the CRD schema, refused by cert-manager's webhook (absent here).
     _certificate("invalid-key-size", privateKey={"algorithm": "ECDSA", "size": 100}),
     _certificate("late", issuer="late"),

@@ -210,6 +210,13 @@ def _x509_facts(pem: bytes) -> Facts:
         facts["x509.basicConstraints"] = (
             f"ca={basic.value.ca} pathlen={basic.value.path_length} critical={basic.critical}"
         )
+    if constraints := _extension(leaf, ExtensionOID.NAME_CONSTRAINTS):
+        value = constraints.value
+        facts["x509.nameConstraints"] = (
+            f"permitted={sorted(str(n.value) for n in value.permitted_subtrees or ())} "
+            f"excluded={sorted(str(n.value) for n in value.excluded_subtrees or ())} "
+            f"critical={constraints.critical}"
+        )
     if crl := _extension(leaf, ExtensionOID.CRL_DISTRIBUTION_POINTS):
         facts["x509.crlDistributionPoints"] = ",".join(
             str(n.value) for point in crl.value for n in point.full_name or ()
