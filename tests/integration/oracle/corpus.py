@@ -2,7 +2,7 @@
 
 Phase one is applied to a fresh control plane and left to settle; phase two then changes
 what only a second look can test (an issuer that appears late, a key size changed under
-`rotationPolicy: Never`). Every Certificate lives in one namespace; the CA Issuer signs
+`rotationPolicy: Never`, a manual renewal, a deleted Secret). Every Certificate lives in one namespace; the CA Issuer signs
 unless a case says otherwise.
 """
 
@@ -140,6 +140,8 @@ PHASE_ONE: list[Manifest] = [
     # Valid to the CRD schema, refused by cert-manager's webhook (absent here).
     _certificate("invalid-key-size", privateKey={"algorithm": "ECDSA", "size": 100}),
     _certificate("late", issuer="late"),
+    _certificate("renew"),  # phase two: Issuing=True ManuallyTriggered, as `cmctl renew`
+    _certificate("secret-deleted"),  # phase two: its Secret is deleted
     _certificate(
         "never-rotate", privateKey={"algorithm": "RSA", "size": 2048, "rotationPolicy": "Never"}
     ),
@@ -160,3 +162,11 @@ WAITING_AFTER_PHASE_ONE = {"invalid-key-size", "late"}
 # Not Ready once phase two has settled: that spec still, and a key size changed under
 # rotationPolicy Never (the stored key no longer fits and may not be replaced).
 NOT_READY = {"invalid-key-size", "never-rotate"}
+# Re-issued in phase two, by hand or because the Secret went: revision 2 on both sides.
+REISSUED = {"renew", "secret-deleted"}
+MANUAL_TRIGGER = {
+    "type": "Issuing",
+    "status": "True",
+    "reason": "ManuallyTriggered",
+    "message": "Certificate re-issuance manually triggered",
+}

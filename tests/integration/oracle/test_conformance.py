@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,10 +23,12 @@ from events.runner import Runner, RunOptions
 from tests.helpers import eventually, kubectl
 from tests.integration.oracle.corpus import (
     CERTIFICATES,
+    MANUAL_TRIGGER,
     NAMESPACE,
     NOT_READY,
     PHASE_ONE,
     PHASE_TWO,
+    REISSUED,
     WAITING_AFTER_PHASE_ONE,
     Manifest,
 )
@@ -118,6 +121,26 @@ def _ready(kubeconfig: Path, names: set[str]) -> bool:
     return all(conditions.get(n, {}).get("Ready") == "True" for n in names)
 
 
+def _renew_by_hand(kubeconfig: Path, name: str) -> None:
+    """What `cmctl renew` does: add Issuing=True ManuallyTriggered to the status."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    condition = {**MANUAL_TRIGGER, "lastTransitionTime": now}
+    patch = [{"op": "add", "path": "/status/conditions/-", "value": condition}]
+    kubectl(
+        kubeconfig,
+        *("patch", "certificate", "-n", NAMESPACE, name, "--subresource=status"),
+        *("--type=json", "-p", json.dumps(patch)),
+    )
+
+
+def _reissued(kubeconfig: Path, names: set[str]) -> bool:
+    listed = json.loads(kubectl(kubeconfig, "get", "certificates", "-n", NAMESPACE, "-o", "json"))
+    revisions = {
+        c["metadata"]["name"]: (c.get("status") or {}).get("revision") for c in listed["items"]
+    }
+    return _ready(kubeconfig, names) and all(revisions.get(n) == 2 for n in names)
+
+
 def _never_rotate_settled(kubeconfig: Path) -> bool:
     """The key-size change under rotationPolicy Never was refused or a new key issued."""
     events = json.loads(kubectl(kubeconfig, "get", "events", "-n", NAMESPACE, "-o", "json"))
@@ -141,6 +164,9 @@ def _play(controller: Controller, workdir: Path) -> dict[str, Facts]:
         _apply(config, PHASE_TWO)
         eventually(lambda: _ready(config, {"late"}), timeout=60, what="late Ready")
         eventually(lambda: _never_rotate_settled(config), timeout=60, what="never-rotate")
+        _renew_by_hand(config, "renew")
+        kubectl(config, "delete", "secret", "-n", NAMESPACE, "secret-deleted-tls")
+        eventually(lambda: _reissued(config, REISSUED), timeout=60, what=f"{REISSUED} re-issued")
         return observe(config)
 
 
