@@ -77,6 +77,7 @@ log = logging.getLogger(__name__)
 
 NEXT_KEY_LABEL: Final = "cert-manager.io/next-private-key"
 ISSUED_MESSAGE: Final = "The certificate has been successfully issued"
+MANUALLY_TRIGGERED: Final = "ManuallyTriggered"  # the Issuing reason `cmctl renew` sets
 CONFLICT_RETRIES: Final = 8
 # Condition reason and Event when the API server refuses the Secret we write.
 REJECTED_REASON: Final = "SecretRejected"
@@ -254,12 +255,15 @@ class _Run:
                 key, key_secret = self._next_private_key(cert, spec, secret)
             except KeyRotationRefused as refused:
                 # As cert-manager's key manager: the user must step in; no request is made.
+                # Its trigger has already told why issuance began, as _create_request would.
+                once = f"{meta(cert).get('generation')}"
+                self._record_issuing(cert, trigger, once=f"Issuing/{once}")
                 self.ctx.recorder.record(
                     cert,
                     type=WARNING,
                     reason="CannotRegenerateKey",
                     message=str(refused),
-                    once=f"CannotRegenerateKey/{meta(cert).get('generation')}",
+                    once=f"CannotRegenerateKey/{once}",
                 )
                 self._mark_issuing(cert, spec, trigger)
                 return
@@ -347,7 +351,7 @@ class _Run:
         created = self.ctx.kube.create(CERTIFICATE_REQUESTS, body)
         # Creating the request is the one step exactly one run succeeds at, so the story
         # of this issuance is told here, once, even if another run stored the key.
-        self.ctx.recorder.record(cert, type=NORMAL, reason="Issuing", message=trigger.message)
+        self._record_issuing(cert, trigger)
         if key_secret != spec.secret_name:
             self.ctx.recorder.record(
                 cert,
@@ -362,6 +366,14 @@ class _Run:
             message=f'Created new CertificateRequest resource "{name}"',
         )
         return created
+
+    def _record_issuing(self, cert: Obj, trigger: Trigger, *, once: str | None = None) -> None:
+        # cert-manager's trigger controller says why when it sets Issuing=True; a renewal
+        # asked for by hand (the user set the condition) gets no Event from it.
+        if trigger.reason != MANUALLY_TRIGGERED:
+            self.ctx.recorder.record(
+                cert, type=NORMAL, reason="Issuing", message=trigger.message, once=once
+            )
 
     def _complete(
         self,

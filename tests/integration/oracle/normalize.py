@@ -62,12 +62,13 @@ def observe(kubeconfig: Path) -> dict[str, Facts]:
             latest["metadata"]["annotations"].get("cert-manager.io/certificate-revision", "0")
         ):
             requests[owner] = request
-    events: dict[str, set[tuple[str, str]]] = {}
+    events: dict[str, dict[str, set[str]]] = {}
     for event in _items(kubeconfig, "events"):
         involved = event.get("involvedObject") or {}
         if involved.get("kind") == "Certificate":
-            events.setdefault(involved.get("name", ""), set()).add(
-                (event.get("type", ""), event.get("reason", ""))
+            told = events.setdefault(involved.get("name", ""), {})
+            told.setdefault(event.get("reason", ""), set()).add(
+                f"{event.get('type', '')}: {_message(event.get('message', ''))}"
             )
     facts: dict[str, Facts] = {}
     for name in CERTIFICATES:
@@ -81,8 +82,8 @@ def observe(kubeconfig: Path) -> dict[str, Facts]:
             found.update(_secret_facts(secret))
         if name in requests:
             found.update(_request_facts(requests[name]))
-        for kind, reason in sorted(events.get(name, ())):
-            found[f"event.{reason}"] = kind
+        for reason, told in sorted(events.get(name, {}).items()):
+            found[f"event.{reason}"] = " | ".join(sorted(told))
         facts[name] = found
     return facts
 
@@ -100,12 +101,12 @@ def differences(cert_manager: dict[str, Facts], certainly: dict[str, Facts]) -> 
 # -- the parts -------------------------------------------------------------------------
 
 
-_REQUEST_NAME = re.compile(r'"[a-z0-9.-]+-\d+"')
+# Quoted names that differ by nature: a temporary key Secret's (random suffix).
+_TEMPORARY_SECRET = re.compile(r'(temporary Secret resource )"[a-z0-9.-]+"')
 
 
 def _message(text: str) -> str:
-    """A condition message with the CertificateRequest's name taken out."""
-    return _REQUEST_NAME.sub('"<request>"', text)
+    return _TEMPORARY_SECRET.sub(r'\1"<temporary>"', text)
 
 
 def _conditions(prefix: str, conditions: Iterable[dict[str, Any]]) -> Facts:
