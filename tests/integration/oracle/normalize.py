@@ -82,8 +82,8 @@ def observe(kubeconfig: Path) -> dict[str, Facts]:
             found.update(_secret_facts(secret))
         if name in requests:
             found.update(_request_facts(requests[name]))
-        for reason, told in sorted(events.get(name, {}).items()):
-            found[f"event.{reason}"] = " | ".join(sorted(told))
+        for reason, messages in sorted(events.get(name, {}).items()):
+            found[f"event.{reason}"] = " | ".join(sorted(messages))
         facts[name] = found
     return facts
 
