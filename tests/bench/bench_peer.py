@@ -6,7 +6,8 @@ Not a test: it prints figures. Run `make bench-peer` or
 For N CA-issued ECDSA Certificates applied at once: seconds from the apply to all Ready,
 and the controller's API requests and writes per Certificate, counted from the real
 apiserver's audit log by the controller's own user (each side gets a kubeconfig of its
-own; the bench's apply runs as the admin and is not counted). cert-manager runs with its
+own; the bench's apply runs as the admin and is not counted), and the controller's peak
+RSS (cert-manager's process; for certainly the bench process, whose runner is in-process). cert-manager runs with its
 default client QPS/burst; with --raised-qps once more with both raised (a no-op on the
 rig: cert-manager drops client-side limits when the apiserver has API Priority and
 Fairness, which kube-apiserver enables by default). The last line is
@@ -17,6 +18,7 @@ over certainly's).
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import tempfile
 import time
@@ -90,22 +92,43 @@ class Result:
     requests: int
     writes: int
     count: int
+    peak_rss: float  # MiB
 
 
-Controller = Callable[[ControlPlane], AbstractContextManager[str]]  # yields its username
+@dataclass(frozen=True)
+class Running:
+    username: str  # whose requests the audit log counts
+    peak_rss: Callable[[], float]  # MiB, the controller's high-water mark so far
+
+
+Controller = Callable[[ControlPlane], AbstractContextManager[Running]]
+
+
+def _vm_hwm(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def cert_manager(*flags: str) -> Controller:
     @contextmanager
-    def run(plane: ControlPlane) -> Iterator[str]:
-        with CertManager(plane, flags):
-            yield CERT_MANAGER_USER
+    def run(plane: ControlPlane) -> Iterator[Running]:
+        with CertManager(plane, flags) as controller:
+            assert controller.process is not None
+            pid = controller.process.pid
+            yield Running(CERT_MANAGER_USER, lambda: _vm_hwm(pid))
 
     return run
 
 
+def _own_peak_rss() -> float:
+    # The runner is in this process: its peak is this process's (bench overhead included).
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 @contextmanager
-def certainly(plane: ControlPlane) -> Iterator[str]:
+def certainly(plane: ControlPlane) -> Iterator[Running]:
     kubeconfig = plane.user_kubeconfig(
         plane.workdir / "certainly.kubeconfig", CERTAINLY_USER, ("system:masters",)
     )
@@ -115,7 +138,7 @@ def certainly(plane: ControlPlane) -> Iterator[str]:
     )
     runner.start()
     try:
-        yield CERTAINLY_USER
+        yield Running(CERTAINLY_USER, _own_peak_rss)
     finally:
         runner.close()
 
@@ -123,7 +146,7 @@ def certainly(plane: ControlPlane) -> Iterator[str]:
 def measure(peer: str, controller: Controller, count: int, timeout: float) -> Result:
     with ControlPlane(workdir=Path(tempfile.mkdtemp(prefix="certainly-peer-"))) as plane:
         audit = AuditLog(plane.audit_log)
-        with controller(plane) as user:
+        with controller(plane) as running:
             kube = Kube.from_kubeconfig(plane.kubeconfig)
             plane.kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(ISSUERS))
             plane.kubectl(
@@ -145,10 +168,10 @@ def measure(peer: str, controller: Controller, count: int, timeout: float) -> Re
             mine = [
                 r
                 for r in audit.snapshot()[before:]
-                if isinstance(r, AuditRecord) and r.username == user
+                if isinstance(r, AuditRecord) and r.username == running.username
             ]
             writes = [r for r in mine if r.verb in WRITE_VERBS and 200 <= r.code < 300]
-            return Result(peer, seconds, len(mine), len(writes), count)
+            return Result(peer, seconds, len(mine), len(writes), count, running.peak_rss())
 
 
 def main() -> None:
@@ -169,11 +192,14 @@ def main() -> None:
     for peer, controller in peers:
         print(f"bench-peer: {peer}, N={args.count} ...", file=sys.stderr)
         results.append(measure(peer, controller, args.count, args.timeout))
-    print(f"{'peer':<24} {'N':>6} {'s to all Ready':>15} {'requests/cert':>14} {'writes/cert':>12}")
+    print(
+        f"{'peer':<24} {'N':>6} {'s to all Ready':>15} {'requests/cert':>14} "
+        f"{'writes/cert':>12} {'peak RSS MiB':>13}"
+    )
     for r in results:
         print(
             f"{r.peer:<24} {r.count:>6} {r.seconds:>15.1f} "
-            f"{r.requests / r.count:>14.1f} {r.writes / r.count:>12.1f}"
+            f"{r.requests / r.count:>14.1f} {r.writes / r.count:>12.1f} {r.peak_rss:>13.0f}"
         )
     theirs, ours = results[0], results[-1]
     print(
