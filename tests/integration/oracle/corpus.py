@@ -2,7 +2,8 @@
 
 Phase one is applied to a fresh control plane and left to settle; phase two then changes
 what only a second look can test (an issuer that appears late, a key size changed under
-`rotationPolicy: Never`, a manual renewal, a deleted Secret). Every Certificate lives in one namespace; the CA Issuer signs
+`rotationPolicy: Never`, a manual renewal, a deleted or tampered Secret, dnsNames changed
+under `rotationPolicy: Always`). Every Certificate lives in one namespace; the CA Issuer signs
 unless a case says otherwise.
 """
 
@@ -142,6 +143,10 @@ PHASE_ONE: list[Manifest] = [
     _certificate("late", issuer="late"),
     _certificate("renew"),  # phase two: Issuing=True ManuallyTriggered, as `cmctl renew`
     _certificate("secret-deleted"),  # phase two: its Secret is deleted
+    _certificate("tampered"),  # phase two: its Secret's certificate is overwritten
+    _certificate(  # phase two: dnsNames change; a new key, as the policy says
+        "always-rotate", privateKey={"algorithm": "ECDSA", "rotationPolicy": "Always"}
+    ),
     _certificate(
         "never-rotate", privateKey={"algorithm": "RSA", "size": 2048, "rotationPolicy": "Never"}
     ),
@@ -151,6 +156,11 @@ PHASE_TWO: list[Manifest] = [
     _issuer("late", {"selfSigned": {}}),
     _certificate(
         "never-rotate", privateKey={"algorithm": "RSA", "size": 4096, "rotationPolicy": "Never"}
+    ),
+    _certificate(
+        "always-rotate",
+        dnsNames=["always-rotate.example.com", "www.always-rotate.example.com"],
+        privateKey={"algorithm": "ECDSA", "rotationPolicy": "Always"},
     ),
 ]
 
@@ -163,7 +173,11 @@ WAITING_AFTER_PHASE_ONE = {"invalid-key-size", "late"}
 # rotationPolicy Never (the stored key no longer fits and may not be replaced).
 NOT_READY = {"invalid-key-size", "never-rotate"}
 # Re-issued in phase two, by hand or because the Secret went: revision 2 on both sides.
-REISSUED = {"renew", "secret-deleted"}
+REISSUED = {"renew", "secret-deleted", "tampered", "always-rotate"}
+# Not a certificate: what "tampered" finds in its Secret's tls.crt.
+TAMPERED_CERTIFICATE = (
+    b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
+)
 MANUAL_TRIGGER = {
     "type": "Issuing",
     "status": "True",

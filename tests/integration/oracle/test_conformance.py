@@ -8,6 +8,7 @@ that differs is either in KNOWN below with the reason, or a failure.
 
 from __future__ import annotations
 
+import base64
 import collections
 import json
 import sys
@@ -29,6 +30,7 @@ from tests.integration.oracle.corpus import (
     PHASE_ONE,
     PHASE_TWO,
     REISSUED,
+    TAMPERED_CERTIFICATE,
     WAITING_AFTER_PHASE_ONE,
     Manifest,
 )
@@ -178,6 +180,10 @@ def _play(controller: Controller, workdir: Path) -> dict[str, Facts]:
         eventually(lambda: _never_rotate_settled(config), timeout=60, what="never-rotate")
         _renew_by_hand(config, "renew")
         kubectl(config, "delete", "secret", "-n", NAMESPACE, "secret-deleted-tls")
+        tampered = {"data": {"tls.crt": base64.b64encode(TAMPERED_CERTIFICATE).decode()}}
+        kubectl(
+            config, "patch", "secret", "-n", NAMESPACE, "tampered-tls", "-p", json.dumps(tampered)
+        )
         eventually(lambda: _reissued(config, REISSUED), timeout=60, what=f"{REISSUED} re-issued")
         return observe(config)
 
