@@ -14,7 +14,7 @@ SYSTEM_TOOLS := openssl:openssl pebble:pebble \
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq >/dev/null
 
-.PHONY: test demo venv system-deps rig lint typecheck imports pytest bench bench-scale clean
+.PHONY: test demo venv system-deps rig lint typecheck imports pytest bench bench-scale bench-peer clean
 
 test: venv system-deps rig lint typecheck imports pytest
 
@@ -76,6 +76,12 @@ bench: venv system-deps
 bench-scale: export CERTAINLY_LOG_LEVEL = WARNING
 bench-scale: venv
 	$(BIN)/python -m tests.bench.bench_scale $(BENCH_SCALE_ARGS)
+
+# certainly beside cert-manager's own controller (tests/rig/certmanager.py), each on a
+# fresh rig control plane; BENCH_PEER_ARGS="--count 50" for a quick look.
+bench-peer: export CERTAINLY_LOG_LEVEL = WARNING
+bench-peer: venv rig
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tests.bench.bench_peer $(BENCH_PEER_ARGS)
 
 clean:
 	rm -rf $(VENV) .certainly .mypy_cache .ruff_cache .pytest_cache

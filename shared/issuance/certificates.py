@@ -72,6 +72,7 @@ from shared.pki.keys import (
     PrivateKey,
     encode_private_key,
     generate_private_key,
+    key_algorithm,
     key_matches_spec,
     load_private_key,
     public_keys_equal,
@@ -82,6 +83,8 @@ from shared.runtime import Context
 log = logging.getLogger(__name__)
 
 NEXT_KEY_LABEL: Final = "cert-manager.io/next-private-key"
+ISSUED_MESSAGE: Final = "The certificate has been successfully issued"
+MANUALLY_TRIGGERED: Final = "ManuallyTriggered"  # the Issuing reason `cmctl renew` sets
 CONFLICT_RETRIES: Final = 8
 # Condition reason and Event when the API server refuses the Secret we write.
 REJECTED_REASON: Final = "SecretRejected"
@@ -309,7 +312,22 @@ class _Run:
             self._mark_issuing(cert, spec, trigger, waiting=error)
             return
         if request is None:
-            key, key_secret = self._next_private_key(cert, spec, secret)
+            try:
+                key, key_secret = self._next_private_key(cert, spec, secret)
+            except KeyRotationRefused as refused:
+                # As cert-manager's key manager: the user must step in; no request is made.
+                # Its trigger has already told why issuance began, as _create_request would.
+                once = f"{meta(cert).get('generation')}"
+                self._record_issuing(cert, trigger, once=f"Issuing/{once}")
+                self.ctx.recorder.record(
+                    cert,
+                    type=WARNING,
+                    reason="CannotRegenerateKey",
+                    message=str(refused),
+                    once=f"CannotRegenerateKey/{once}",
+                )
+                self._mark_issuing(cert, spec, trigger)
+                return
             self.key = key  # the key Secret need not be read back to store the certificate
             checkpoint("key-persisted")
             request = self._create_request(
@@ -339,6 +357,8 @@ class _Run:
                 current = None
             if current and key_matches_spec(current, algorithm=want.algorithm, size=want.size):
                 return current, spec.secret_name
+            if current:
+                raise KeyRotationRefused(spec.secret_name, current, want.algorithm)
         kube, name = self.ctx.kube, next_key_secret_name(self.name)
         stored = kube.find(SECRETS, self.namespace, name)
         if stored is not None:
@@ -392,7 +412,7 @@ class _Run:
         created = self.ctx.kube.create(CERTIFICATE_REQUESTS, body)
         # Creating the request is the one step exactly one run succeeds at, so the story
         # of this issuance is told here, once, even if another run stored the key.
-        self.ctx.recorder.record(cert, type=NORMAL, reason="Issuing", message=trigger.message)
+        self._record_issuing(cert, trigger)
         if key_secret != spec.secret_name:
             self.ctx.recorder.record(
                 cert,
@@ -407,6 +427,14 @@ class _Run:
             message=f'Created new CertificateRequest resource "{name}"',
         )
         return created
+
+    def _record_issuing(self, cert: Obj, trigger: Trigger, *, once: str | None = None) -> None:
+        # cert-manager's trigger controller says why when it sets Issuing=True; a renewal
+        # asked for by hand (the user set the condition) gets no Event from it.
+        if trigger.reason != MANUALLY_TRIGGERED:
+            self.ctx.recorder.record(
+                cert, type=NORMAL, reason="Issuing", message=trigger.message, once=once
+            )
 
     def _complete(
         self,
@@ -464,8 +492,8 @@ class _Run:
         self.ctx.recorder.record(
             cert,
             type=NORMAL,
-            reason="Issued",
-            message="The certificate has been successfully issued",
+            reason="Issuing",  # cert-manager's reason for success too, not "Issued"
+            message=ISSUED_MESSAGE,
             once=f"Issued/{revision}",
         )
         self.ctx.kube.replace_status(CERTIFICATES, {**cert, "status": status})
@@ -757,6 +785,23 @@ class _Run:
 
 class SecretConflict(Exception):
     """A Secret we need to write holds something that is not ours."""
+
+
+class KeyRotationRefused(Exception):
+    """rotationPolicy Never, and the stored private key no longer fits spec.privateKey."""
+
+    def __init__(self, secret_name: str, key: PrivateKey, algorithm: str) -> None:
+        field = "algorithm" if key_algorithm(key) != algorithm else "size"
+        super().__init__(
+            # cert-manager's wording, so alerts written for it still match.
+            f'User intervention required: existing private key in Secret "{secret_name}" '
+            "does not match requirements on Certificate resource, mismatching fields: "
+            f"[spec.privateKey.{field}], but cert-manager cannot create new private key as "
+            "the Certificate's .spec.privateKey.rotationPolicy is unset or set to Never. "
+            "To allow cert-manager to create a new private key you can set "
+            ".spec.privateKey.rotationPolicy to 'Always' (this will result in the private "
+            "key being regenerated every time a cert is renewed) "
+        )
 
 
 def _ref(spec: CertificateSpec) -> dict[str, str]:

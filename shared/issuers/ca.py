@@ -11,7 +11,7 @@ from shared.issuers.chain import split_chain
 from shared.kube.errors import NotFound
 from shared.kube.objects import secret_bytes
 from shared.pki.keys import InvalidPrivateKey, PrivateKey, load_private_key, public_keys_equal
-from shared.pki.signing import sign_csr
+from shared.pki.signing import AuthorityURLs, sign_csr
 from shared.pki.x509 import InvalidCertificate, is_ca, load_certificate_chain
 
 
@@ -52,6 +52,20 @@ def load_key_pair(scope: IssuerScope) -> KeyPair:
     return KeyPair(key=key, chain=chain)
 
 
+def authority_urls(ca: dict[str, object]) -> AuthorityURLs:
+    """The URLs a CA issuer writes into what it signs (cert-manager's CA signer does too)."""
+
+    def strings(field: str) -> tuple[str, ...]:
+        value = ca.get(field)
+        return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+    return AuthorityURLs(
+        crl_distribution_points=strings("crlDistributionPoints"),
+        ocsp_servers=strings("ocspServers"),
+        issuing_certificate_urls=strings("issuingCertificateURLs"),
+    )
+
+
 class CA:
     def check(self, scope: IssuerScope) -> Readiness:
         try:
@@ -75,6 +89,7 @@ class CA:
             is_ca=request.is_ca,
             usages=request.usages,
             now=request.now,
+            urls=authority_urls(scope.spec.get("ca") or {}),
         )
         chain_pem, ca_pem = split_chain([leaf, *pair.chain])
         return Issued(chain_pem=chain_pem, ca_pem=ca_pem)

@@ -44,12 +44,18 @@ class CertNames:
 
 def load_certificate_chain(pem: bytes) -> list[x509.Certificate]:
     """All certificates in PEM data, leaf first as stored; at least one is required."""
+    # cert-manager's words (its pki.DecodeX509CertificateChainBytes); the parser's own
+    # detail is left out, as Go's x509 says no more than "malformed".
     if b"-----BEGIN CERTIFICATE-----" not in pem:
-        raise InvalidCertificate("no PEM certificate found")
+        raise InvalidCertificate(
+            "error decoding certificate PEM block: no valid certificates found"
+        )
     try:
         return x509.load_pem_x509_certificates(pem)
-    except ValueError as exc:
-        raise InvalidCertificate(f"could not decode PEM certificate: {exc}") from None
+    except ValueError:
+        raise InvalidCertificate(
+            "error parsing X.509 certificate: x509: malformed certificate"
+        ) from None
 
 
 def readable_leaf(pem: bytes | None) -> x509.Certificate | None:

@@ -23,6 +23,7 @@ GO_MODULES = Path(__file__).resolve().parent / "go"
 
 KUBERNETES_VERSION = "v1.37.2"
 ETCD_VERSION = "v3.7.0"
+CERT_MANAGER_VERSION = "v1.21.2"
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,17 @@ ETCD = Program(
     packages=(".",),
     binaries=("etcd",),
 )
-PROGRAMS = (ETCD, KUBERNETES)
+CERT_MANAGER = Program(  # the peer certainly is measured against (tests/rig/certmanager.py)
+    name="cert-manager",
+    version=CERT_MANAGER_VERSION,
+    module="certmanager",
+    packages=(".",),
+    binaries=("controller",),
+    ldflags=(
+        "-s -w -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=" + CERT_MANAGER_VERSION
+    ),
+)
+PROGRAMS = (ETCD, KUBERNETES, CERT_MANAGER)
 
 
 def cache_root() -> Path:

@@ -9,6 +9,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from shared.issuance.certificates import ISSUED_MESSAGE
 from shared.kube.resources import CERTIFICATE_REQUESTS, CERTIFICATES, SECRETS
 from shared.pki.keys import public_keys_equal
 from tests.integration.pipeline.conftest import Env, ready
@@ -38,8 +39,8 @@ def assert_issued_exactly_once(env: Env, name: str, *, revision: int = 1) -> Non
 
 def assert_one_issued_event(env: Env, name: str, *, revisions: int = 1) -> None:
     # Wherever the crash was: the Event is named for its revision, never lost or doubled.
-    reasons = [e["reason"] for e in env.events(name)]
-    assert reasons.count("Issued") == revisions, reasons
+    told = [(e["reason"], e["message"]) for e in env.events(name)]
+    assert told.count(("Issuing", ISSUED_MESSAGE)) == revisions, told
     on_request = [e["reason"] for e in env.events(f"{name}-{revisions}")]
     assert on_request.count("CertificateIssued") == 1, on_request
 

@@ -66,8 +66,9 @@ def test_request_is_named_by_revision_annotated_and_approved(env: Env) -> None:
 def test_events_tell_the_issuance_story_in_order(env: Env) -> None:
     env.ca_issuer()
     env.issue("story", issuerRef={"name": "ca", "kind": "Issuer"})
-    reasons = [e["reason"] for e in env.events("story")]
-    assert reasons == ["Issuing", "Generated", "Requested", "Issued"], reasons
+    told = [(e["reason"], e["message"]) for e in env.events("story")]
+    assert [reason for reason, _ in told] == ["Issuing", "Generated", "Requested", "Issuing"]
+    assert told[-1][1] == "The certificate has been successfully issued"
 
 
 def test_a_certificate_not_due_is_never_reissued(env: Env) -> None:
@@ -142,6 +143,31 @@ def test_rotation_policy_never_keeps_the_key(env: Env) -> None:
     assert env.deliver(CERTIFICATES, "keep").ok
     assert env.get(CERTIFICATES, "keep")["status"]["revision"] == 2
     assert env.get(SECRETS, "keep-tls")["data"]["tls.key"] == key
+
+
+def test_rotation_policy_never_refuses_a_key_that_no_longer_fits_the_spec(env: Env) -> None:
+    env.ca_issuer()
+    key = {"rotationPolicy": "Never", "algorithm": "RSA", "size": 2048}
+    env.issue("fixed", issuerRef={"name": "ca", "kind": "Issuer"}, privateKey=key)
+    stored = env.get(SECRETS, "fixed-tls")["data"]["tls.key"]
+    cert = env.get(CERTIFICATES, "fixed")
+    cert["spec"]["privateKey"]["size"] = 4096
+    env.kube.replace(CERTIFICATES, cert)
+    assert env.deliver(CERTIFICATES, "fixed").ok
+    assert env.deliver(CERTIFICATES, "fixed").ok  # asked again: told once, still refused
+    cert = env.get(CERTIFICATES, "fixed")
+    assert cert["status"]["revision"] == 1
+    assert env.get(SECRETS, "fixed-tls")["data"]["tls.key"] == stored
+    mismatch = "Existing private key is not up to date for spec: [spec.privateKey.size]"
+    for kind in ("Issuing", "Ready"):
+        assert (condition(cert, kind)["reason"], condition(cert, kind)["message"]) == (
+            "SecretMismatch",
+            mismatch,
+        )
+    refused = [e for e in env.events("fixed") if e["reason"] == "CannotRegenerateKey"]
+    assert [e["type"] for e in refused] == ["Warning"]
+    assert 'existing private key in Secret "fixed-tls"' in refused[0]["message"]
+    assert "[spec.privateKey.size]" in refused[0]["message"]
 
 
 def test_secret_template_and_output_formats_reach_the_secret(env: Env) -> None:

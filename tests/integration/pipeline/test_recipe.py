@@ -78,5 +78,12 @@ def test_internal_ca_recipe_becomes_ready_and_verifies(system: Path, tmp_path: P
         )
         assert "OK" in verify.stdout, (secret, verify.stderr)
     described = kubectl(system, "describe", "certificate", "-n", "production", "payments")
-    for words in ("Not After", "Renewal Time", "Issuing", "Generated", "Requested", "Issued"):
+    for words in (
+        "Not After",
+        "Renewal Time",
+        "Issuing",
+        "Generated",
+        "Requested",
+        "successfully issued",
+    ):
         assert words in described, words

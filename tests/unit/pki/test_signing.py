@@ -7,12 +7,13 @@ from typing import TypeVar
 
 import pytest
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from shared.certificates.spec import NameConstraintItems, NameConstraints
+from shared.issuers.ca import authority_urls
 from shared.pki.csr import build_csr, load_csr
 from shared.pki.keys import public_keys_equal
-from shared.pki.signing import SigningError, encode_certificate, sign_csr
+from shared.pki.signing import AuthorityURLs, SigningError, encode_certificate, sign_csr
 from shared.pki.x509 import verify_chain
 from tests.conftest import require_binary
 from tests.unit.pki.factory import NOW, issue, key, self_signed_ca, spec
@@ -125,10 +126,17 @@ def test_extensions_basic_constraints_key_usage_and_key_ids() -> None:
     assert usage.value.digital_signature
     assert not usage.value.key_encipherment
     assert list(_ext(leaf, x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.SERVER_AUTH]
-    ski = _ext(leaf, x509.SubjectKeyIdentifier).value
-    assert ski == x509.SubjectKeyIdentifier.from_public_key(leaf.public_key())
     aki = _ext(leaf, x509.AuthorityKeyIdentifier).value
     assert aki.key_identifier == _ext(ca[0], x509.SubjectKeyIdentifier).value.digest
+    # As cert-manager's certificates (Go's x509): a leaf has no subject key identifier.
+    assert x509.SubjectKeyIdentifier.oid not in {e.oid for e in leaf.extensions}
+
+
+def test_a_self_signed_ca_has_a_subject_key_identifier_and_no_authority_key_identifier() -> None:
+    ca, _ = self_signed_ca()
+    ski = _ext(ca, x509.SubjectKeyIdentifier).value
+    assert ski == x509.SubjectKeyIdentifier.from_public_key(ca.public_key())
+    assert x509.AuthorityKeyIdentifier.oid not in {e.oid for e in ca.extensions}
 
 
 def test_is_ca_adds_cert_sign_and_ca_basic_constraint() -> None:
@@ -267,3 +275,44 @@ def test_ca_certificate_keeps_requested_name_constraints() -> None:
     extension = _ext(sub, x509.NameConstraints)
     assert extension.critical
     assert extension.value.permitted_subtrees == [x509.DNSName("example.com")]
+
+
+def test_a_ca_issuers_crl_ocsp_and_issuing_certificate_urls_are_written_into_the_leaf() -> None:
+    ca_cert, ca_key = self_signed_ca()
+    urls = authority_urls(
+        {
+            "secretName": "ca",
+            "crlDistributionPoints": ["http://crl.example.com/a.crl", "http://crl2.example.com/"],
+            "ocspServers": ["http://ocsp.example.com"],
+            "issuingCertificateURLs": ["http://ca.example.com/ca.crt"],
+        }
+    )
+    leaf = sign_csr(
+        csr=load_csr(build_csr(spec=spec(), key=key("ECDSA"))),
+        signer_key=ca_key,
+        signer_cert=ca_cert,
+        duration=timedelta(days=1),
+        is_ca=False,
+        usages=(),
+        now=NOW,
+        urls=urls,
+    )
+    points = _ext(leaf, x509.CRLDistributionPoints)
+    assert not points.critical
+    assert [[n.value for n in p.full_name or ()] for p in points.value] == [
+        ["http://crl.example.com/a.crl"],
+        ["http://crl2.example.com/"],
+    ]
+    access = _ext(leaf, x509.AuthorityInformationAccess).value
+    assert [(d.access_method, d.access_location.value) for d in access] == [
+        (AuthorityInformationAccessOID.OCSP, "http://ocsp.example.com"),
+        (AuthorityInformationAccessOID.CA_ISSUERS, "http://ca.example.com/ca.crt"),
+    ]
+
+
+def test_a_ca_issuer_without_urls_adds_no_crl_or_authority_access_extension() -> None:
+    leaf = issue(spec(), key("ECDSA"))
+    names = {e.oid for e in leaf.extensions}
+    assert x509.CRLDistributionPoints.oid not in names
+    assert x509.AuthorityInformationAccess.oid not in names
+    assert authority_urls({"secretName": "ca"}) == AuthorityURLs()
