@@ -12,12 +12,15 @@ from tests.integration.pipeline.conftest import Env, ready
 
 
 def request_lists(env: Env) -> int:
-    if env.cluster.api is None:
-        pytest.skip("counting requests needs the embedded local API")
+    if env.cluster.requests is None:
+        pytest.skip("counting requests needs the embedded API or the rig")
     return sum(
         1
-        for r in env.cluster.api.requests.snapshot()
-        if r.verb == "list" and r.resource == "certificaterequests" and r.namespace == env.namespace
+        for r in env.cluster.requests.snapshot()
+        if r.verb == "list"
+        and r.resource == "certificaterequests"
+        and r.namespace == env.namespace
+        and r.user_agent.startswith("certainly")
     )
 
 
