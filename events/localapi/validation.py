@@ -16,8 +16,8 @@ from shared.kube.metadata_rules import (
     label_value_problems,
     qualified_name_problems,
 )
+from shared.kube.names import label_problems, subdomain_problems
 
-_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _CONFIG_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 
 CONFIG_KEY_RULE: Final = (
@@ -27,28 +27,10 @@ CONFIG_KEY_RULE: Final = (
 )
 
 
-DNS_LABEL_RULE: Final = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-    "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
-    "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-)
-DNS_SUBDOMAIN_RULE: Final = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
-    "or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex "
-    "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-)
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-
-
 def name_errors(name: str, *, label: bool) -> list[StatusCause]:
     """metadata.name: a DNS label (Namespaces) or a DNS subdomain (everything we serve else)."""
-    if label:
-        ok = len(name) <= 63 and _DNS_LABEL.fullmatch(name) is not None
-        rule = DNS_LABEL_RULE
-    else:
-        ok = len(name) <= 253 and _SUBDOMAIN.fullmatch(name) is not None
-        rule = DNS_SUBDOMAIN_RULE
-    return [] if ok else [_invalid("metadata.name", name, rule)]
+    problems = label_problems(name) if label else subdomain_problems(name)
+    return [_invalid("metadata.name", name, problem) for problem in problems]
 
 
 def _invalid(field: str, value: Any, rule: str) -> StatusCause:

@@ -11,29 +11,14 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from shared.kube.names import subdomain_problems
+
 __all__ = ["email_problem", "ia5_problem", "subdomain_problems"]
 
-SUBDOMAIN_MAX: Final = 253
-_SUBDOMAIN: Final = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-SUBDOMAIN_RULE: Final = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
-    "or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex "
-    "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-)
 # RFC 5322 atext, as Go's net/mail accepts it in a dot-atom.
 _ATOM: Final = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _QUOTED: Final = re.compile(r'"([^"\\\r\n]|\\.)*"')
 _DOMAIN_LITERAL: Final = re.compile(r"\[[^\[\]\\\s]*\]")
-
-
-def subdomain_problems(name: str) -> list[str]:
-    """apimachinery's IsDNS1123Subdomain messages for `name` ([] when it is one)."""
-    problems = []
-    if len(name) > SUBDOMAIN_MAX:
-        problems.append(f"must be no more than {SUBDOMAIN_MAX} characters")
-    if not _SUBDOMAIN.fullmatch(name):
-        problems.append(SUBDOMAIN_RULE)
-    return problems
 
 
 def ia5_problem(value: str, *, dns: bool = False) -> str | None:

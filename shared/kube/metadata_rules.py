@@ -11,12 +11,13 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
+from shared.kube.names import subdomain_problems
+
 ANNOTATIONS_LIMIT: Final = 256 * 1024  # bytes of keys and values together
 NAME_MAX: Final = 63
 PREFIX_MAX: Final = 253
 
 _NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
-_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 
 NAME_RULE: Final = (
@@ -47,7 +48,7 @@ def qualified_name_problems(key: str) -> list[str]:
             problems.append("prefix part must be non-empty")
         elif len(prefix) > PREFIX_MAX:
             problems.append(f"prefix part must be no more than {PREFIX_MAX} characters")
-        elif not _SUBDOMAIN.fullmatch(prefix):
+        elif subdomain_problems(prefix):
             problems.append(PREFIX_RULE)
     if not name:
         problems.append("name part must be non-empty")

@@ -29,14 +29,21 @@ SUBDOMAIN_RULE: Final = (
 
 
 def subdomain_problems(value: str) -> list[str]:
-    """Why `value` is not a DNS-1123 subdomain, the name of most objects ([] if it is)."""
+    """Why `value` is not a DNS-1123 subdomain, the name of most objects ([] if it is);
+    apimachinery's IsDNS1123Subdomain, which reports the length and the form both."""
+    problems = []
     if len(value) > SUBDOMAIN_MAX:
-        return [f"must be no more than {SUBDOMAIN_MAX} characters"]
-    return [] if _SUBDOMAIN.fullmatch(value) else [SUBDOMAIN_RULE]
+        problems.append(f"must be no more than {SUBDOMAIN_MAX} characters")
+    if not _SUBDOMAIN.fullmatch(value):
+        problems.append(SUBDOMAIN_RULE)
+    return problems
 
 
 def label_problems(value: str) -> list[str]:
     """Why `value` is not a DNS-1123 label, the name of a Namespace ([] if it is)."""
+    problems = []
     if len(value) > LABEL_MAX:
-        return [f"must be no more than {LABEL_MAX} characters"]
-    return [] if _LABEL.fullmatch(value) else [LABEL_RULE]
+        problems.append(f"must be no more than {LABEL_MAX} characters")
+    if not _LABEL.fullmatch(value):
+        problems.append(LABEL_RULE)
+    return problems
