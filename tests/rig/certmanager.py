@@ -11,14 +11,13 @@ plane applied (infra/crds), not cert-manager's own. Stopped by PID; its log is
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.rig import processes
 from tests.rig.build import CERT_MANAGER, ensure_built
 from tests.rig.controlplane import ControlPlane, ControlPlaneError
 
@@ -54,19 +53,15 @@ class CertManager:
         existing = self.plane.kubectl("get", "namespace", "-o", "name")
         if f"namespace/{CLUSTER_RESOURCE_NAMESPACE}" not in existing.split():
             self.plane.kubectl("create", "namespace", CLUSTER_RESOURCE_NAMESPACE)
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [
-                    str(binary),
-                    f"--kubeconfig={kubeconfig}",
-                    f"--cluster-resource-namespace={CLUSTER_RESOURCE_NAMESPACE}",
-                    *self.flags,
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        self.process = processes.spawn(
+            [
+                str(binary),
+                f"--kubeconfig={kubeconfig}",
+                f"--cluster-resource-namespace={CLUSTER_RESOURCE_NAMESPACE}",
+                *self.flags,
+            ],
+            self.log,
+        )
         try:
             self._wait_ready(timeout)
         except BaseException:
@@ -75,16 +70,8 @@ class CertManager:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+        if process is not None:
+            processes.stop(process)
 
     def _wait_ready(self, timeout: float) -> None:
         assert self.process is not None

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import os
-import signal
 import socket
 import ssl
 import subprocess
@@ -27,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from tests.rig import processes
 from tests.rig.build import ETCD, KUBERNETES, ensure_built
 from tests.rig.pki import ClusterPKI
 
@@ -123,16 +122,9 @@ class ControlPlane:
     def stop(self) -> None:
         """Stop what was started, newest first: SIGTERM, then SIGKILL after a grace."""
         for process in reversed(self.processes):
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
+            processes.terminate(process)
         for process in reversed(self.processes):
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=15)
+            processes.reap(process)
         self.processes.clear()
 
     # -- helpers for tests and the launcher ----------------------------------------------
@@ -170,16 +162,7 @@ class ControlPlane:
     # -- the parts ---------------------------------------------------------------------
 
     def _spawn(self, name: str, argv: Sequence[str]) -> None:
-        log = (self.workdir / f"{name}.log").open("wb")
-        process = subprocess.Popen(
-            list(argv),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own group: stop() reaches its children too
-        )
-        log.close()
-        self.processes.append(process)
+        self.processes.append(processes.spawn(argv, self.workdir / f"{name}.log"))
 
     def _start_etcd(self, binary: Path) -> None:
         client = f"http://127.0.0.1:{self.etcd_port}"
