@@ -101,6 +101,36 @@ class ReadyWatch:
         self._stop = True
 
 
+def set_up_ca_issuer(kube: Kube, *, timeout: float = 60.0) -> None:
+    """The ClusterIssuer `bench-ca`: a SelfSigned one, a root CA from it, and a CA over that."""
+    kube.create(
+        CLUSTER_ISSUERS,
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "ClusterIssuer",
+            "metadata": {"name": "bench-selfsigned"},
+            "spec": {"selfSigned": {}},
+        },
+    )
+    kube.create(CERTIFICATES, RECIPE_ROOT)
+    kube.create(
+        CLUSTER_ISSUERS,
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "ClusterIssuer",
+            "metadata": {"name": "bench-ca"},
+            "spec": {"ca": {"secretName": "bench-root"}},
+        },
+    )
+    deadline = time.monotonic() + timeout
+    while not condition_is(
+        kube.get(CLUSTER_ISSUERS, None, "bench-ca").get("status") or {}, "Ready"
+    ):
+        if time.monotonic() > deadline:
+            raise SystemExit("the CA ClusterIssuer never became Ready")
+        time.sleep(0.05)
+
+
 def namespace(kube: Kube, name: str) -> str:
     kube.create(NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
     return name
@@ -188,32 +218,7 @@ def main() -> None:
     runner = Runner(RunOptions(kubeconfig=kubeconfig, tick_interval=30, workers=args.workers))
     runner.start()
     try:
-        kube.create(
-            CLUSTER_ISSUERS,
-            {
-                "apiVersion": "cert-manager.io/v1",
-                "kind": "ClusterIssuer",
-                "metadata": {"name": "bench-selfsigned"},
-                "spec": {"selfSigned": {}},
-            },
-        )
-        kube.create(CERTIFICATES, RECIPE_ROOT)
-        kube.create(
-            CLUSTER_ISSUERS,
-            {
-                "apiVersion": "cert-manager.io/v1",
-                "kind": "ClusterIssuer",
-                "metadata": {"name": "bench-ca"},
-                "spec": {"ca": {"secretName": "bench-root"}},
-            },
-        )
-        deadline = time.monotonic() + 30
-        while not condition_is(
-            (kube.get(CLUSTER_ISSUERS, None, "bench-ca").get("status") or {}), "Ready"
-        ):
-            if time.monotonic() > deadline:
-                raise SystemExit("the CA ClusterIssuer never became Ready")
-            time.sleep(0.05)
+        set_up_ca_issuer(kube)
 
         # 1. latency, one at a time
         ns = namespace(kube, "bench-latency")

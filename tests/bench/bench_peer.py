@@ -35,6 +35,7 @@ from events.runner import Runner, RunOptions
 from shared.kube.client import Kube
 from shared.kube.resources import CERTIFICATES
 from tests.bench.bench_issuance import ReadyWatch
+from tests.bench.bench_issuance import certificate as issued_by_bench_ca
 from tests.rig.audit import AuditLog, AuditRecord
 from tests.rig.certmanager import CLUSTER_RESOURCE_NAMESPACE, CertManager
 from tests.rig.certmanager import USER as CERT_MANAGER_USER
@@ -72,17 +73,7 @@ ISSUERS: list[dict[str, Any]] = [
 
 
 def certificate(name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "cert-manager.io/v1",
-        "kind": "Certificate",
-        "metadata": {"name": name, "namespace": NAMESPACE},
-        "spec": {
-            "secretName": f"{name}-tls",
-            "dnsNames": [f"{name}.{NAMESPACE}.svc.cluster.local"],
-            "privateKey": {"algorithm": "ECDSA", "size": 256},
-            "issuerRef": {"name": "bench-ca", "kind": "ClusterIssuer"},
-        },
-    }
+    return issued_by_bench_ca(NAMESPACE, name)
 
 
 @dataclass(frozen=True)

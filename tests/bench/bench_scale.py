@@ -49,8 +49,8 @@ from shared.contracts import ping_event
 from shared.kube.client import Kube
 from shared.kube.errors import Conflict, Unavailable
 from shared.kube.objects import condition_is, set_condition
-from shared.kube.resources import CERTIFICATES, CLUSTER_ISSUERS, NAMESPACES
-from tests.bench.bench_issuance import RECIPE_ROOT, certificate
+from shared.kube.resources import CERTIFICATES, NAMESPACES
+from tests.bench.bench_issuance import certificate, set_up_ca_issuer
 
 NAMESPACES_USED = 10
 CLIENT_THREADS = 8
@@ -222,37 +222,8 @@ def start_processes(
     return api, run, kubeconfig
 
 
-def wait_ready_issuer(kube: Kube) -> None:
-    deadline = time.monotonic() + 60
-    while not condition_is(
-        kube.get(CLUSTER_ISSUERS, None, "bench-ca").get("status") or {}, "Ready"
-    ):
-        if time.monotonic() > deadline:
-            raise SystemExit("the CA ClusterIssuer never became Ready")
-        time.sleep(0.1)
-
-
 def set_up_issuers(kube: Kube) -> None:
-    kube.create(
-        CLUSTER_ISSUERS,
-        {
-            "apiVersion": "cert-manager.io/v1",
-            "kind": "ClusterIssuer",
-            "metadata": {"name": "bench-selfsigned"},
-            "spec": {"selfSigned": {}},
-        },
-    )
-    kube.create(CERTIFICATES, RECIPE_ROOT)
-    kube.create(
-        CLUSTER_ISSUERS,
-        {
-            "apiVersion": "cert-manager.io/v1",
-            "kind": "ClusterIssuer",
-            "metadata": {"name": "bench-ca"},
-            "spec": {"ca": {"secretName": "bench-root"}},
-        },
-    )
-    wait_ready_issuer(kube)
+    set_up_ca_issuer(kube)
     for i in range(NAMESPACES_USED):
         kube.create(
             NAMESPACES,
