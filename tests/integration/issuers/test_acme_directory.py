@@ -3,28 +3,13 @@ Ready=False with the URL and what is wrong, and a Warning Event: never a failed 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from shared.acme.client import forget_directories
 from shared.kube.resources import ISSUERS
 from tests.integration.pipeline.conftest import Env, condition
 from tests.unit.acme.stub_ca import Reply, StubCA
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def stub_ca() -> Iterator[StubCA]:
-    forget_directories()
-    ca = StubCA()
-    ca.start()
-    try:
-        yield ca
-    finally:
-        ca.stop()
-        forget_directories()
 
 
 def acme_issuer(env: Env, server: str) -> None:

@@ -3,29 +3,14 @@ Secret is read. A lost key Secret means a new key, and only then a new registrat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from shared.acme.client import forget_directories
 from shared.kube.resources import ISSUERS, SECRETS
 from tests.integration.pipeline.conftest import Env, condition
 from tests.integration.sweep.cost import tick_cost
 from tests.unit.acme.stub_ca import Reply, StubCA, problem
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def stub_ca() -> Iterator[StubCA]:
-    forget_directories()
-    ca = StubCA()
-    ca.start()
-    try:
-        yield ca
-    finally:
-        ca.stop()
-        forget_directories()
 
 
 def expect_registration(ca: StubCA, account: str) -> None:
