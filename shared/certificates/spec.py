@@ -531,8 +531,10 @@ def _validate_names(
             )
         )
     for index, country in enumerate(subject.countries):
-        # X.520 countryName is a two-letter code; the X.509 encoder refuses anything else.
-        if len(country) != 2:
+        # X.520 countryName is a two-letter code, written as a PrintableString: the X.509
+        # encoder refuses another length, and a character such as ';' makes a CSR that no
+        # parser reads back (the fuzz found '0;').
+        if not (len(country) == 2 and country.isascii() and country.isalpha()):
             errors.append(
                 FieldError(
                     f"spec.subject.countries[{index}]",

@@ -299,6 +299,7 @@ def test_renew_before_percentage_is_accepted() -> None:
         ({"secretName": "a" * 254}, "spec.secretName", "no more than 253 characters"),
         ({"duration": "2562048h"}, "spec.duration", "must be a duration"),
         ({"subject": {"countries": ["USA"]}}, "spec.subject.countries[0]", "two-letter"),
+        ({"subject": {"countries": ["0;"]}}, "spec.subject.countries[0]", "two-letter"),
         (
             {"otherNames": [{"oid": "1.2.٣", "utf8Value": "x"}]},
             "spec.otherNames[0].oid",
