@@ -166,7 +166,12 @@ class Container:
     def terminate(self, *, timeout: float = 30.0) -> int:
         assert self.process is not None
         self.process.terminate()
-        return self.process.wait(timeout=timeout)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"still running {timeout:.0f} s after SIGTERM: {self.logs()}"
+            ) from None
 
     def logs(self) -> str:
         self.stop()
