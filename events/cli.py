@@ -159,6 +159,9 @@ def cmd_local_up(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """`run` and `watch`; exits 1 when it stopped because it lost the leader Lease."""
     runner = Runner(run_options(args, args.kubeconfig))
+    # Before anything reports ready: a SIGTERM that comes as soon as the probes answer
+    # (or the Lease is taken) is a clean stop, not the default action's abrupt end.
+    _stop_on_signals(runner.stop)
     probes = (
         HealthServer(runner.health, port=args.health_port, metrics=runner.scrape)
         if args.health_port
@@ -168,7 +171,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         probes.start()
     runner.start()
     try:
-        _wait_for_signal(runner.stop)
+        runner.stop.wait()
     finally:
         runner.close()
         if probes is not None:
